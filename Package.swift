@@ -1,0 +1,71 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "filestore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "filestore", targets: ["filestore"]),
+        .library(name: "JobKit", targets: ["JobKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+    ],
+    targets: [
+        // The queue library: PostgreSQL, workers, leases, leader election. No file-storage knowledge.
+        .target(
+            name: "JobKit",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+        // Job handlers of the product (scan, optimize, relay, ...), registered on a JobKit registry.
+        .target(
+            name: "Jobs",
+            dependencies: ["JobKit"]
+        ),
+        // HTTP surface: health, readiness and metrics today; the file API later.
+        .target(
+            name: "API",
+            dependencies: [
+                "JobKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // Periodic enqueuing (cron expressions), leader-elected among its replicas.
+        .target(
+            name: "Scheduler",
+            dependencies: ["JobKit"]
+        ),
+        .executableTarget(
+            name: "filestore",
+            dependencies: [
+                "JobKit", "Jobs", "API", "Scheduler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "JobKitTests",
+            dependencies: [
+                "JobKit", "Jobs", "API",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

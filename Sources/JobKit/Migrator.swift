@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Applies `NNNN_name.sql` files in order, each in its own transaction, and records them in
+/// `public.schema_migrations`. Concurrent migrators serialize on an advisory lock.
+public struct Migrator: Sendable {
+    /// One migration file.
+    public struct Migration: Sendable, Hashable {
+        public var version: Int
+        public var name: String
+        public var sql: String
+        /// FNV-1a of the file, to notice an applied migration that was edited afterwards.
+        public var checksum: String
+    }
+
+    public let postgres: PostgresClient
+    let logger: Logger
+
+    public init(postgres: PostgresClient, logger: Logger = Logger(label: "jobkit.migrate")) {
+        self.postgres = postgres
+        self.logger = logger
+    }
+
+    /// Reads the migrations of `directory`, sorted by version. Fails on a malformed name or a repeated version.
+    public static func load(directory: URL) throws -> [Migration] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }
+        var result: [Migration] = []
+        for file in files {
+            let stem = file.dropLast(4)
+            guard let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]) else {
+                throw JobKitError(.migrationFailed, "migration file '\(file)' is not named NNNN_name.sql")
+            }
+            let sql = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            result.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]),
+                                    sql: sql, checksum: fnv1a(sql)))
+        }
+        result.sort { $0.version < $1.version }
+        for (a, b) in zip(result, result.dropFirst()) where a.version == b.version {
+            throw JobKitError(.migrationFailed, "two migrations have version \(a.version)")
+        }
+        return result
+    }
+
+    /// Finds the `migrations` folder: `$FILESTORE_MIGRATIONS_DIR`, else `./migrations`, else next to the
+    /// repository the executable was built in.
+    public static func locateDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+        if let explicit = environment["FILESTORE_MIGRATIONS_DIR"] { return URL(fileURLWithPath: explicit) }
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("migrations")]
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent("migrations"))
+            dir = dir.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// The versions recorded as applied.
+    public func appliedVersions() async throws -> [Int: String] {
+        try await ensureTable()
+        var applied: [Int: String] = [:]
+        let rows = try await postgres.query("SELECT version, checksum FROM public.schema_migrations", logger: logger)
+        for try await (v, c) in rows.decode((Int32, String).self) { applied[Int(v)] = c }
+        return applied
+    }
+
+    private func ensureTable() async throws {
+        try await postgres.query("""
+            CREATE TABLE IF NOT EXISTS public.schema_migrations (
+              version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+              applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+    }
+
+    /// Applies every migration not yet recorded. Returns the versions applied now.
+    @discardableResult
+    public func migrate(_ migrations: [Migration]) async throws -> [Int] {
+        try await ensureTable()
+        return try await postgres.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(7470061)", logger: logger)
+            do {
+                var applied: [Int: String] = [:]
+                let rows = try await connection.query("SELECT version, checksum FROM public.schema_migrations", logger: logger)
+                for try await (v, c) in rows.decode((Int32, String).self) { applied[Int(v)] = c }
+                var done: [Int] = []
+                for m in migrations {
+                    if let checksum = applied[m.version] {
+                        if checksum != m.checksum {
+                            logger.warning("applied migration was edited afterwards", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
+                        }
+                        continue
+                    }
+                    do {
+                        try await connection.withTransaction(logger: logger) { tx in
+                            _ = try await tx.simpleQuery(m.sql).get()
+                            try await tx.query("""
+                                INSERT INTO public.schema_migrations (version, name, checksum) VALUES (\(m.version), \(m.name), \(m.checksum))
+                                """, logger: logger)
+                        }
+                    } catch {
+                        throw JobKitError(.migrationFailed, "migration \(m.version)_\(m.name) failed and was rolled back: \(String(reflecting: error))")
+                    }
+                    logger.info("applied migration", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
+                    done.append(m.version)
+                }
+                try await connection.query("SELECT pg_advisory_unlock(7470061)", logger: logger)
+                return done
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(7470061)", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Throws ``JobKitError/Code/databaseBehind`` unless every version up to `required` is applied.
+    public func requireVersion(_ required: Int) async throws {
+        let applied = try await appliedVersions()
+        let current = applied.keys.max() ?? 0
+        guard current >= required else {
+            throw JobKitError(.databaseBehind, "the database schema is at version \(current) but this build needs \(required): run `filestore migrate`")
+        }
+    }
+
+    static func fnv1a(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+}

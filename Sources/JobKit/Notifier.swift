@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// One LISTEN connection per process, fanning notifications out to subscribers.
+///
+/// Channels: `jobkit_insert` (payload: queue name; sent by the insert trigger and the stager) and
+/// `jobkit_control` (payloads `pause:<queue>`, `resume:<queue>`, `limit:<queue>`, `cancel:<id>`,
+/// `resign:<leadership>`). After a reconnect every subscriber is woken, since notifications sent while
+/// the connection was down are lost; producers also poll, so a lost notification only delays a job.
+public final class Notifier: Service, Sendable {
+    public static let insertChannel = "jobkit_insert"
+    public static let controlChannel = "jobkit_control"
+
+    public typealias Handler = @Sendable (_ channel: String, _ payload: String) -> Void
+    private let connect: @Sendable () async throws -> PostgresConnection
+    private let logger: Logger
+    private let subscribers = Mutex<[Int: Handler]>([:])
+    private let nextID = Atomic<Int>(0)
+    private let listening = Atomic<Bool>(false)
+
+    /// - Parameter connect: opens a dedicated connection (not from the pool: LISTEN holds it for good).
+    public init(connect: @escaping @Sendable () async throws -> PostgresConnection, logger: Logger) {
+        self.connect = connect
+        self.logger = logger
+    }
+
+    /// Whether the LISTEN connection is up.
+    public var isListening: Bool { listening.load(ordering: .relaxed) }
+
+    /// Registers `handler` for every notification; returns a token for ``unsubscribe(_:)``.
+    @discardableResult
+    public func subscribe(_ handler: @escaping Handler) -> Int {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        subscribers.withLock { $0[id] = handler }
+        return id
+    }
+
+    public func unsubscribe(_ token: Int) { subscribers.withLock { _ = $0.removeValue(forKey: token) } }
+
+    private func deliver(_ channel: String, _ payload: String) {
+        for handler in subscribers.withLock({ Array($0.values) }) { handler(channel, payload) }
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var delay = Duration.milliseconds(100)
+            while !Task.isCancelled {
+                do {
+                    let connection = try await self.connect()
+                    delay = .milliseconds(100)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for channel in [Self.insertChannel, Self.controlChannel] {
+                            group.addTask {
+                                try await connection.listen(on: channel) { notifications in
+                                    if channel == Self.insertChannel { self.markListening() }
+                                    for try await n in notifications { self.deliver(channel, n.payload) }
+                                }
+                            }
+                        }
+                        defer { group.cancelAll() }
+                        try await group.next()
+                    }
+                    self.listening.store(false, ordering: .relaxed)
+                    try? await connection.close()
+                } catch {
+                    self.listening.store(false, ordering: .relaxed)
+                    if Task.isCancelled { break }
+                    self.logger.warning("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func markListening() {
+        listening.store(true, ordering: .relaxed)
+        // Whatever was sent while we were not listening is lost: let everyone look.
+        deliver(Self.insertChannel, "*")
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Takes jobs from one queue for this process: fetches only as many as it has free slots, in one
+/// statement with `FOR UPDATE SKIP LOCKED`, and hands each to the executor.
+///
+/// It fetches when woken: by a NOTIFY for its queue, by its poll timer, or by freed slots while the
+/// last fetch came back full (a backlog). With a backlog it waits until `refetchFraction` of its slots
+/// are free, so that fetches stay large and the database sees few statements per job.
+final class Producer: Sendable {
+    let queue: String
+    let concurrency: Int
+    private let postgres: PostgresClient
+    private let configuration: JobWorkerConfiguration
+    private let executor: Executor
+    private let completer: Completer
+    private let logger: Logger
+    private let metrics: JobMetrics
+    private let signal = WakeSignal()
+
+    private struct State {
+        var running = 0
+        var backlog = false        // the last fetch was full
+        var newWork = true         // a notification or poll asked us to look
+        var stopping = false
+        var control = QueueControl()
+    }
+    private let state = Mutex(State())
+
+    init(queue: QueueConfiguration, configuration: JobWorkerConfiguration, postgres: PostgresClient,
+         executor: Executor, completer: Completer, metrics: JobMetrics, logger: Logger) {
+        self.queue = queue.name
+        self.concurrency = queue.concurrency
+        self.configuration = configuration
+        self.postgres = postgres
+        self.executor = executor
+        self.completer = completer
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "queue"] = "\(queue.name)"
+        self.logger = logger
+    }
+
+    /// New work may be waiting (a notification or a poll tick).
+    func poke() {
+        state.withLock { $0.newWork = true }
+        signal.wake()
+    }
+
+    /// The completer caught up: if we held back because of it, look again.
+    func completerFlushed() { signal.wake() }
+
+    /// Re-reads the queue's controls before the next fetch.
+    func controlsChanged() { poke() }
+
+    /// Stops fetching; `run()` returns once every running job has finished.
+    func stop() {
+        state.withLock { $0.stopping = true }
+        signal.wake()
+    }
+
+    var runningCount: Int { state.withLock { $0.running } }
+
+    /// Fetches and runs jobs until ``stop()``; returns when the last running job has finished.
+    func run() async {
+        // Not awaited: cancelled (and awaited) when this scope ends, after the last job.
+        async let poll: Void = pollLoop()
+        await withDiscardingTaskGroup { group in
+            while await signal.wait() {
+                if state.withLock({ $0.stopping }) { break }
+                await fetchWhileUseful(into: &group)
+            }
+            // Leaving the closure waits for the jobs still running.
+        }
+    }
+
+    private func pollLoop() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.pollInterval) } catch { return }
+            poke()
+        }
+    }
+
+    private func freeSlots() -> Int? {
+        let backlogLimited = completer.backlog >= configuration.completerBacklogLimit
+        return state.withLock { s -> Int? in
+            if s.stopping || backlogLimited { return nil }
+            let free = concurrency - s.running
+            guard free > 0 else { return nil }
+            if s.newWork { return free }
+            if s.backlog && Double(free) >= Double(concurrency) * configuration.refetchFraction { return free }
+            return nil
+        }
+    }
+
+    private func fetchWhileUseful(into group: inout DiscardingTaskGroup) async {
+        while let free = freeSlots() {
+            let wasNew = state.withLock { s in defer { s.newWork = false }; return s.newWork }
+            if wasNew { await refreshControl() }
+            let control = state.withLock { $0.control }
+            if control.paused { return }
+            let jobs: [FetchedJob]
+            do {
+                jobs = try await fetch(limit: free, control: control)
+            } catch {
+                logger.warning("fetch failed", metadata: ["error": "\(String(reflecting: error))"])
+                state.withLock { $0.newWork = true }
+                try? await Task.sleep(for: .milliseconds(200))
+                return
+            }
+            metrics.recordFetched(queue: queue, count: jobs.count)
+            state.withLock { s in
+                s.running += jobs.count
+                s.backlog = jobs.count == free
+            }
+            for job in jobs {
+                group.addTask {
+                    await self.executor.execute(job)
+                    self.jobFinished()
+                }
+            }
+            if jobs.count < free { return }
+        }
+    }
+
+    private func jobFinished() {
+        let wake = state.withLock { s -> Bool in
+            s.running -= 1
+            return s.backlog && !s.stopping
+        }
+        if wake { signal.wake() }
+    }
+
+    private func refreshControl() async {
+        do {
+            let rows = try await postgres.query(
+                "SELECT paused, global_limit FROM jobkit.queues WHERE name = \(queue)", logger: logger)
+            var control = QueueControl()
+            for try await (paused, limit) in rows.decode((Bool, Int32?).self) {
+                control = QueueControl(paused: paused, globalLimit: limit.map(Int.init))
+            }
+            state.withLock { $0.control = control }
+        } catch {
+            logger.warning("cannot read queue controls", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func fetch(limit: Int, control: QueueControl) async throws -> [FetchedJob] {
+        let me = configuration.workerID
+        let leaseMS = configuration.leaseDuration.milliseconds
+        if let globalLimit = control.globalLimit {
+            // A limit across all workers: serialize this queue's fetches on an advisory lock and count
+            // what runs now, in one transaction.
+            return try await postgres.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('jobkit.queue'), hashtext(\(queue)))", logger: logger)
+                let rows = try await connection.query("""
+                    WITH next AS (
+                      SELECT id FROM jobkit.jobs
+                      WHERE state = 'available' AND queue = \(queue)
+                      ORDER BY priority, scheduled_at, id
+                      LIMIT greatest(0, least(\(limit), \(globalLimit) -
+                            (SELECT count(*) FROM jobkit.jobs WHERE state = 'running' AND queue = \(queue))))
+                      FOR UPDATE SKIP LOCKED
+                    )
+                    UPDATE jobkit.jobs j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
+                           attempted_by = \(me), lease_expires_at = now() + \(leaseMS) * interval '1 millisecond'
+                    FROM next WHERE j.id = next.id
+                    RETURNING j.id, j.kind, j.args::text, j.attempt, j.max_attempts, j.priority, j.tags, j.tenant_id, j.trace_context
+                    """, logger: logger)
+                return try await Self.decode(rows, queue: queue)
+            }
+        }
+        let rows = try await postgres.query("""
+            WITH next AS (
+              SELECT id FROM jobkit.jobs
+              WHERE state = 'available' AND queue = \(queue)
+              ORDER BY priority, scheduled_at, id
+              LIMIT \(limit)
+              FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobkit.jobs j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
+                   attempted_by = \(me), lease_expires_at = now() + \(leaseMS) * interval '1 millisecond'
+            FROM next WHERE j.id = next.id
+            RETURNING j.id, j.kind, j.args::text, j.attempt, j.max_attempts, j.priority, j.tags, j.tenant_id, j.trace_context
+            """, logger: logger)
+        return try await Self.decode(rows, queue: queue)
+    }
+
+    private static func decode(_ rows: PostgresRowSequence, queue: String) async throws -> [FetchedJob] {
+        var jobs: [FetchedJob] = []
+        for try await (id, kind, args, attempt, maxAttempts, priority, tags, tenant, trace)
+            in rows.decode((Int64, String, String, Int16, Int16, Int16, [String], String?, String?).self) {
+            jobs.append(FetchedJob(id: id, kind: kind, queue: queue, argsJSON: args, attempt: Int(attempt),
+                                   maxAttempts: Int(maxAttempts), priority: Int(priority), tags: tags,
+                                   tenantID: tenant, traceContext: trace))
+        }
+        // Run in fetch order (the UPDATE returns rows in no particular order).
+        jobs.sort { $0.id < $1.id }
+        return jobs
+    }
+}
