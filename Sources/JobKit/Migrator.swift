@@ -92,7 +92,9 @@ public struct Migrator: Sendable {
                     }
                     do {
                         try await connection.withTransaction(logger: logger) { tx in
-                            _ = try await tx.simpleQuery(m.sql).get()
+                            for statement in SQLSplitter.split(m.sql) {
+                                try await tx.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                            }
                             try await tx.query("""
                                 INSERT INTO public.schema_migrations (version, name, checksum) VALUES (\(m.version), \(m.name), \(m.checksum))
                                 """, logger: logger)

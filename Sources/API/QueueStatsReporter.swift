@@ -1,0 +1,50 @@
+import Foundation
+import JobKit
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+
+/// Publishes the queue gauges every `interval`: `jobkit_jobs{queue,state}`,
+/// `jobkit_queue_oldest_available_age_seconds{queue}` and `jobkit_dlq_size{queue}`.
+public struct QueueStatsReporter: Service {
+    let client: JobClient
+    let interval: Duration
+    let logger: Logger
+
+    public init(client: JobClient, interval: Duration = .seconds(15), logger: Logger) {
+        self.client = client
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var seen: Set<[String]> = []
+            while !Task.isCancelled {
+                do {
+                    let queues = try await client.queues()
+                    var now: Set<[String]> = []
+                    for q in queues {
+                        for state in JobState.allCases {
+                            Gauge(label: "jobkit_jobs", dimensions: [("queue", q.name), ("state", state.rawValue)])
+                                .record(q.counts[state.rawValue] ?? 0)
+                            now.insert([q.name, state.rawValue])
+                        }
+                        Gauge(label: "jobkit_queue_oldest_available_age_seconds", dimensions: [("queue", q.name)])
+                            .record(q.oldestAvailableAgeSeconds ?? 0)
+                        Gauge(label: "jobkit_dlq_size", dimensions: [("queue", q.name)])
+                            .record(q.counts[JobState.discarded.rawValue] ?? 0)
+                    }
+                    for gone in seen.subtracting(now) {
+                        Gauge(label: "jobkit_jobs", dimensions: [("queue", gone[0]), ("state", gone[1])]).record(0)
+                    }
+                    seen = now
+                } catch {
+                    logger.warning("queue stats failed", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}

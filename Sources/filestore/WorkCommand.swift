@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import JobKit
+import Jobs
+import Synchronization
+
+struct WorkOptions: ParsableArguments {
+    @Option(help: "Queues to work, comma-separated; `name:N` sets one queue's concurrency.")
+    var queues = "default"
+    @Option(help: "Jobs run at once per queue in this process.")
+    var concurrency = 10
+    @Option(name: .customLong("http-port"), help: "Port of /healthz, /readyz and /metrics (0 disables).")
+    var httpPort = 9464
+    @Option(name: .customLong("http-host"), help: "Address the ops endpoints listen on.")
+    var httpHost = "127.0.0.1"
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds running jobs get to finish on SIGTERM.")
+    var shutdownGrace = 25.0
+    @Option(name: .customLong("poll-interval-ms"), help: "Fallback poll interval when no NOTIFY arrives.")
+    var pollIntervalMS = 1000
+    @Option(name: .customLong("lease-seconds"), help: "Lease of a fetched job without heartbeat.")
+    var leaseSeconds = 60.0
+    @Flag(name: .customLong("no-maintenance"), help: "Never stand for maintenance leader in this process.")
+    var noMaintenance = false
+    @Flag(name: .customLong("report-json"), help: .hidden) var reportJSON = false
+
+    func workerConfiguration() throws -> JobWorkerConfiguration {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
+        guard shutdownGrace >= 0, leaseSeconds >= 1, pollIntervalMS >= 10 else {
+            throw ValidationError("--shutdown-grace must be >= 0, --lease-seconds >= 1, --poll-interval-ms >= 10")
+        }
+        let lease = Duration.milliseconds(Int64(leaseSeconds * 1000))
+        return JobWorkerConfiguration(
+            queues: try parseQueues(queues, defaultConcurrency: concurrency),
+            pollInterval: .milliseconds(pollIntervalMS),
+            leaseDuration: lease,
+            heartbeatInterval: lease / 6,
+            shutdownGracePeriod: .milliseconds(Int64(shutdownGrace * 1000)),
+            maintenance: noMaintenance ? nil : MaintenanceConfiguration()
+        )
+    }
+}
+
+/// Counts handler starts and collects bench latencies for `--report-json`.
+final class WorkReport: Sendable {
+    let calls = Atomic<Int>(0)
+    let latencies = Mutex<[Double]>([])
+
+    func record(_ latency: Double?) {
+        calls.wrappingAdd(1, ordering: .relaxed)
+        if let latency { latencies.withLock { $0.append(latency) } }
+    }
+
+    func json() -> String {
+        let lats = latencies.withLock { $0 }.map { String(format: "%.3f", $0 * 1000) }.joined(separator: ",")
+        return "{\"handler_calls\":\(calls.load(ordering: .relaxed)),\"peak_rss_kb\":\(peakRSSKilobytes()),\"latencies_ms\":[\(lats)]}"
+    }
+}
+
+/// The process's peak resident set (VmHWM) in KiB, from /proc.
+func peakRSSKilobytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+    }
+    return 0
+}
+
+struct WorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "work", abstract: "Run job workers (and stand for maintenance leader).")
+    @OptionGroup var db: DatabaseOptions
+    @OptionGroup var options: WorkOptions
+
+    func run() async throws {
+        let report = WorkReport()
+        let metrics = bootstrapMetrics()
+        var registry = JobRegistry.filestore()
+        registry.register(NoopWorker(onStart: { _, latency in report.record(latency) }))
+        let process = WorkerProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
+                                    httpHost: options.httpHost, httpPort: options.httpPort == 0 ? nil : options.httpPort,
+                                    registry: registry, metrics: metrics)
+        do { try await process.run() } catch let error as JobKitError { throw CLIError(error.description) }
+        if options.reportJSON { print(report.json()) }
+    }
+}
+
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev",
+        abstract: "Migrate, then run every part of filestore in one process (workers with maintenance; the API and scheduler join as they land).")
+    @OptionGroup var db: DatabaseOptions
+    @OptionGroup var options: WorkOptions
+
+    func run() async throws {
+        let migrations = try loadMigrations(nil)
+        try await db.withClient { client in
+            let done = try await Migrator(postgres: client.postgres, logger: makeLogger("filestore.migrate")).migrate(migrations)
+            if !done.isEmpty { print("applied migrations \(done)") }
+        }
+        let metrics = bootstrapMetrics()
+        var registry = JobRegistry.filestore()
+        registry.register(NoopWorker())
+        let process = WorkerProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
+                                    httpHost: options.httpHost, httpPort: options.httpPort == 0 ? nil : options.httpPort,
+                                    registry: registry, metrics: metrics)
+        print("filestore dev: workers on queues \(options.queues); ops endpoints on http://\(options.httpHost):\(options.httpPort)/healthz")
+        try await process.run()
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The project's own PostgreSQL 15 cluster, under the repository's ignored .data/ folder.
+#   scripts/pg.sh start    initdb if needed, start (idempotent), create role and database `filestore`
+#   scripts/pg.sh stop | status | destroy | url
+# Port: $FILESTORE_PG_PORT (default 5544), loopback only, trust auth, durable commits (fsync on).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+PORT=${FILESTORE_PG_PORT:-5544}
+DATA=${FILESTORE_PG_DATA:-$REPO/.data/pg}
+OS_USER=postgres
+
+as_pg() { if [[ $(id -un) == "$OS_USER" ]]; then "$@"; else runuser -u "$OS_USER" -- "$@"; fi; }
+running() { as_pg "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+psql_admin() { psql -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+start() {
+  ensure_packages
+  if [[ ! -s $DATA/PG_VERSION ]]; then
+    mkdir -p "$DATA"
+    chown "$OS_USER": "$DATA"; chmod 700 "$DATA"
+    # PostgreSQL refuses to run as root: the postgres user must reach the data folder.
+    if ! as_pg test -w "$DATA"; then
+      log "the postgres user cannot write $DATA (a parent folder is not traversable); set FILESTORE_PG_DATA"; exit 1
+    fi
+    as_pg "$PGBIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$DATA/postgresql.conf" <<CONF
+# --- filestore ---
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$DATA'
+max_connections = 300
+fsync = on
+synchronous_commit = on
+shared_buffers = 512MB
+wal_buffers = 16MB
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+CONF
+  fi
+  if ! running; then
+    as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 start >/dev/null
+    log "postgres started on 127.0.0.1:$PORT (data $DATA)"
+  fi
+  psql_admin -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='filestore') THEN CREATE ROLE filestore LOGIN CREATEDB; END IF; END\$\$;"
+  psql_admin -tc "SELECT 1 FROM pg_database WHERE datname='filestore'" | grep -q 1 || psql_admin -c "CREATE DATABASE filestore OWNER filestore"
+}
+
+stop() { if [[ -s $DATA/PG_VERSION ]] && running; then as_pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; log "postgres stopped"; fi; }
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  status) if running; then echo running; else echo stopped; exit 3; fi ;;
+  destroy) stop; rm -rf "$DATA" ;;
+  url) echo "postgres://filestore@127.0.0.1:$PORT/filestore" ;;
+  *) echo "usage: $0 [start|stop|status|destroy|url]" >&2; exit 2 ;;
+esac
