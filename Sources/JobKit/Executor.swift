@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 
 /// Runs one fetched job: finds its handler, runs it in a task that can be cancelled (operator cancel,
 /// timeout, shutdown), decides the outcome and hands it to the completer.
@@ -39,7 +40,7 @@ struct Executor: Sendable {
         }
         let interruption = running.remove(job.id)
         var rng = SystemRandomNumberGenerator()
-        let error: (any Error)? = if case .failure(let e) = result { e } else { nil }
+        let error: (any Error)? = if case .failure(let e) = result { Self.unwrap(e) } else { nil }
         let outcome = JobOutcome.decide(.init(
             attempt: job.attempt, maxAttempts: job.maxAttempts, policy: options.retryPolicy,
             error: error, interruption: interruption,
@@ -53,5 +54,11 @@ struct Executor: Sendable {
         default: break
         }
         completer.add(job.id, outcome)
+    }
+
+    /// A handler's own transaction wraps what its closure threw; decide on that.
+    static func unwrap(_ error: any Error) -> any Error {
+        if let tx = error as? PostgresTransactionError, let inner = tx.closureError { return unwrap(inner) }
+        return error
     }
 }

@@ -95,7 +95,7 @@ extension JobClient {
     private func transition(ids: [Int64], allowedFrom: [JobState], verb: String,
                             _ sql: ([Int64]) -> PostgresQuery) async throws -> [Int64] {
         guard !ids.isEmpty else { throw JobKitError(.invalidArgument, "no job ids given") }
-        return try await postgres.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             var found: [Int64: JobState] = [:]
             let rows = try await connection.query(
                 "SELECT id, state::text FROM jobkit.jobs WHERE id = ANY (\(ids)::int8[]) FOR UPDATE", logger: logger)

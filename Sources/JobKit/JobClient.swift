@@ -17,6 +17,16 @@ public struct JobClient: Sendable {
         self.logger = logger
     }
 
+    /// Runs `body` in a transaction; a ``JobKitError`` thrown inside reaches the caller unwrapped.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await postgres.withTransaction(logger: logger) { try await body($0) }
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError as? JobKitError { throw inner }
+            throw error
+        }
+    }
+
     // MARK: Enqueue
 
     /// Enqueues one job on the pool, in a transaction of its own.
