@@ -1,0 +1,102 @@
+import Foundation
+@testable import JobKit
+import PostgresNIO
+import Testing
+
+/// Tests that run the real `filestore` binary: crash recovery and the SRE command line.
+@Suite struct ProcessTests {
+    @Test func aWorkerKilledWithSIGKILLMidJobLosesNothing() async throws {
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let n = 20
+            try await env.client.enqueueMany((0..<n).map { _ in JobInsert(kind: "noop", argsJSON: #"{"sleep_ms": 1500}"#, queue: "crash") })
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("filestore-crash-\(UUID()).log")
+            let child = try FilestoreBinary.start(
+                ["work", "--queues", "crash", "--concurrency", "\(n)", "--lease-seconds", "2", "--http-port", "0", "--no-maintenance"],
+                database: env.config, log: log)
+            try await eventually("the child runs every job", timeout: .seconds(30)) { try await env.count(.running, queue: "crash") == n }
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            #expect(child.terminationReason == .uncaughtSignal)
+            #expect(try await env.count(.running, queue: "crash") == n) // still held by the dead worker's leases
+            // A surviving worker (with maintenance) rescues the jobs after their leases expire and finishes them.
+            var registry = JobRegistry()
+            registry.register(NoopWorker())
+            try await env.withWorker(registry, TestEnv.fastWorker(queues: [.init("crash", concurrency: n)])) { (_: JobWorkerService) async throws in
+                try await eventually("all rescued and completed", timeout: .seconds(30)) { try await env.count(.completed, queue: "crash") == n }
+            }
+            let jobs = try await env.client.list(.init(queue: "crash", limit: 100))
+            #expect(jobs.count == n)
+            #expect(jobs.allSatisfy { $0.attempt == 2 && $0.errors.count == 1 && $0.errors[0].error.contains("lease expired") })
+        }
+    }
+
+    @Test func sigtermDrainsTheWorkerProcess() async throws {
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let id = try await env.client.enqueue(JobInsert(kind: "noop", argsJSON: #"{"sleep_ms": 700}"#, queue: "term")).id
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("filestore-term-\(UUID()).log")
+            let child = try FilestoreBinary.start(["work", "--queues", "term", "--http-port", "0", "--shutdown-grace", "10"],
+                                                  database: env.config, log: log)
+            try await eventually("running", timeout: .seconds(30)) { try await env.client.job(id: id).state == .running }
+            kill(child.processIdentifier, SIGTERM)
+            child.waitUntilExit()
+            #expect(child.terminationStatus == 0)
+            // The running job finished inside the grace period, and its completion was flushed before exit.
+            #expect(try await env.client.job(id: id).state == .completed)
+        }
+    }
+
+    @Test func theCommandLineServesOperatorsAndRefusesBadInput() async throws {
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let db = env.config
+            var r = try await FilestoreBinary.run(["jobs", "enqueue", "noop", "--count", "3", "--queue", "cli"], database: db)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("enqueued 3 job(s)"))
+            r = try await FilestoreBinary.run(["jobs", "list", "--queue", "cli", "--json"], database: db)
+            #expect(r.status == 0)
+            let listed = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]
+            #expect(listed?.count == 3)
+            let id = (listed?.first?["id"] as? Int).map(String.init) ?? "?"
+            r = try await FilestoreBinary.run(["jobs", "show", id], database: db)
+            #expect(r.status == 0)
+            #expect(r.stdout.contains("state         available"))
+            r = try await FilestoreBinary.run(["jobs", "discard", id], database: db)
+            #expect(r.status == 0)
+            r = try await FilestoreBinary.run(["dlq", "list", "--json"], database: db)
+            #expect(r.stdout.contains("\"id\":\(id)"))
+            r = try await FilestoreBinary.run(["dlq", "replay", "--queue", "cli", "--dry-run"], database: db)
+            #expect(r.stdout.contains("would replay 1 job(s): \(id)"))
+            r = try await FilestoreBinary.run(["queues", "pause", "cli"], database: db)
+            #expect(r.status == 0)
+            r = try await FilestoreBinary.run(["queues", "list"], database: db)
+            #expect(r.stdout.contains("cli") && r.stdout.contains("yes"))
+
+            // Bad input: a clear message on stderr and a non-zero exit, and nothing changes.
+            let bad: [([String], String)] = [
+                (["jobs", "show", "999999"], "no job with id 999999"),
+                (["jobs", "list", "--state", "dead"], "unknown state 'dead'"),
+                (["jobs", "enqueue", "noop", "--args", "{bad"], "args must be a JSON object"),
+                (["jobs", "cancel", "abc"], "'abc' is not a job id"),
+                (["jobs", "retry", id, "424242"], "no job with id 424242"),
+                (["jobs", "enqueue", "noop", "--queue", "Bad Queue"], "invalid queue name"),
+                (["dlq", "replay", "--since", "yesterday"], "--since takes"),
+                (["queues", "limit", "cli", "lots"], "limit must be"),
+            ]
+            for (args, message) in bad {
+                let r = try await FilestoreBinary.run(args, database: db)
+                #expect(r.status != 0, "\(args) should fail")
+                #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+            }
+            #expect(try await env.count(queue: "cli") == 3)
+            #expect(try await env.client.job(id: Int64(id)!).state == .discarded) // the failed retry changed nothing
+        }
+    }
+
+    @Test func aWorkerRefusesADatabaseThatIsBehind() async throws {
+        let name = "filestore_empty_\(UInt32.random(in: 0...UInt32.max))"
+        try await TestDatabase.admin("CREATE DATABASE \"\(name)\"")
+        defer { Task { try? await TestDatabase.admin("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)") } }
+        let r = try await FilestoreBinary.run(["work", "--http-port", "0"], database: TestDatabase.server.with(database: name))
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("run `filestore migrate`"), "\(r.stderr)")
+    }
+}
