@@ -58,6 +58,18 @@ public struct DatabaseConfiguration: Sendable, Hashable {
                   maximumConnections: maximum)
     }
 
+    /// The configuration as a URL (password included, percent-encoded), without query options.
+    public var url: String {
+        var c = URLComponents()
+        c.scheme = "postgres"
+        c.user = username
+        c.password = password
+        c.host = host
+        c.port = port
+        c.path = "/" + database
+        return c.string ?? "postgres://\(username)@\(host):\(port)/\(database)"
+    }
+
     /// The same server with another database name.
     public func with(database: String) -> DatabaseConfiguration {
         var copy = self

@@ -1,4 +1,250 @@
 import ArgumentParser
+import Foundation
+import JobKit
+import Logging
+import PostgresNIO
+
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.")
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [BenchQueueCommand.self])
+}
+
+/// The queue benchmark, following the protocol of `shared/bench/peers/README.md` so that it runs beside
+/// PgQueuer, Procrastinate, Oban and Chancy in one `run_all.sh`: fresh database, timed bulk enqueue of N
+/// no-op jobs, ANALYZE + CHECKPOINT, P worker processes from "go" until SQL shows N completed, verification,
+/// per-job database cost, then a latency phase (200 jobs at 50/s, enqueue→start). Prints one JSON line.
+struct BenchQueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "queue", abstract: "Throughput and latency of the job queue (one JSON line).")
+
+    @Option var n = 20_000
+    @Option(help: "Processing-phase timeout in seconds.") var timeout = 240.0
+    @Option(name: .customLong("lat-jobs")) var latJobs = 200
+    @Option(name: .customLong("lat-rate")) var latRate = 50.0
+    @Option var label = "filestore"
+    @Option(help: "Worker processes.") var procs = 1
+    @Option(help: "Concurrency (slots) per worker process.") var concurrency = 1000
+    @Option(name: .customLong("dsn-base"), help: "Server URL without database (default $PEER_DSN_BASE, else the peers' cluster).")
+    var dsnBase: String?
+    @Option(help: "Database name used (dropped and created for each phase).") var database = "filestore_bench"
+    @Flag(name: .customLong("no-latency")) var noLatency = false
+
+    func run() async throws {
+        let base = dsnBase ?? ProcessInfo.processInfo.environment["PEER_DSN_BASE"] ?? "postgresql://postgres@127.0.0.1:5433"
+        let server = try DatabaseConfiguration(url: base.hasSuffix("/") ? base + "postgres" : base + "/postgres")
+        var out: [String: Any] = ["peer": "filestore", "version": "jobkit-0.1", "label": label]
+        do {
+            out.merge(try await throughput(server: server)) { $1 }
+        } catch {
+            out["error"] = "throughput: \(error)"
+        }
+        if !noLatency {
+            do { out.merge(try await latency(server: server)) { $1 } } catch { out["lat_error"] = "\(error)" }
+        }
+        out["settings"] = ["worker_processes": procs, "concurrency_per_process": concurrency, "language": "swift",
+                           "completer": "batched", "fetch": "skip locked, slot-sized"]
+        out["env"] = ["cpus": ProcessInfo.processInfo.activeProcessorCount, "pg": "\(server.host):\(server.port)"]
+        let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    // MARK: Phases
+
+    private func throughput(server: DatabaseConfiguration) async throws -> [String: Any] {
+        let db = try await freshDatabase(server)
+        return try await DatabaseOptions.run(db) { postgres in
+            let client = JobClient(postgres: postgres, logger: benchLogger)
+            let insert = JobInsert(kind: "noop", argsJSON: "{}", queue: "bench")
+            let jobs = Array(repeating: insert, count: n)
+            let t0 = ContinuousClock.now
+            let inserted = try await client.enqueueMany(jobs)
+            let enqueueSeconds = (ContinuousClock.now - t0).seconds
+            log("enqueued \(inserted)/\(n) in \(String(format: "%.3f", enqueueSeconds))s")
+            try await postgres.query("ANALYZE")
+            try await postgres.query("CHECKPOINT")
+            try await Task.sleep(for: .milliseconds(500))
+            let before = try await counters(postgres)
+
+            let start = Date()
+            let workers = try startWorkers(db)
+            var processSeconds: Double?
+            var completed = 0
+            var polls = 0
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                completed = try await scalarInt(postgres, "SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'")
+                polls += 1
+                if completed >= n { processSeconds = Date().timeIntervalSince(start); break }
+                if workers.allSatisfy({ !$0.process.isRunning }) { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let reports = try await stopWorkers(workers)
+            try await Task.sleep(for: .milliseconds(500))
+            let after = try await counters(postgres)
+            let completedFinal = try await scalarInt(postgres, "SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'")
+            var histogram: [String: Int] = [:]
+            for try await (state, count) in try await postgres.query("SELECT state::text, count(*)::int8 FROM jobkit.jobs GROUP BY 1").decode((String, Int64).self) {
+                histogram[state] = Int(count)
+            }
+            let calls = reports.map(\.handlerCalls).reduce(0, +)
+            var result: [String: Any] = [
+                "n": n, "queued_after_enqueue": inserted,
+                "enqueue_s": round4(enqueueSeconds), "enqueue_per_s": round1(Double(n) / enqueueSeconds),
+                "handlers_s": NSNull(),
+                "process_s": processSeconds.map(round4) ?? NSNull(),
+                "jobs_per_s": processSeconds.map { round1(Double(n) / $0) } ?? NSNull(),
+                "handler_calls": calls, "completed_rows": completedFinal,
+                "complete": processSeconds != nil && completedFinal == n && calls == n,
+                "state_histogram": histogram,
+                "worker_peak_rss_kb": reports.map(\.peakRSSKB),
+                "db_commits_per_job": round3(Double(after.commits - before.commits - polls) / Double(n)),
+                "db_rollbacks": after.rollbacks - before.rollbacks,
+                "wal_bytes_per_job": round1(Double(after.walBytes - before.walBytes) / Double(n)),
+                "wal_records_per_job": round2(Double(after.walRecords - before.walRecords) / Double(n)),
+                "wal_syncs_per_job": round4(Double(after.walSyncs - before.walSyncs) / Double(n)),
+                "wal_fpi": after.walFPI - before.walFPI,
+            ]
+            if processSeconds == nil {
+                result["error"] = "timeout/incomplete: \(completed)/\(n) completed"
+            }
+            return result
+        }
+    }
+
+    private func latency(server: DatabaseConfiguration) async throws -> [String: Any] {
+        let db = try await freshDatabase(server)
+        return try await DatabaseOptions.run(db) { postgres in
+            let client = JobClient(postgres: postgres, logger: benchLogger)
+            let workers = try startWorkers(db)
+            // Warm-up job: the workers are up once it has run.
+            try await client.enqueue(JobInsert(kind: "noop", queue: "bench"))
+            let warmDeadline = Date().addingTimeInterval(30)
+            while Date() < warmDeadline, try await scalarInt(postgres, "SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'") < 1 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let start = ContinuousClock.now
+            for i in 0..<latJobs {
+                let target = start + .milliseconds(Int64(Double(i) / latRate * 1000))
+                if target > ContinuousClock.now { try await Task.sleep(until: target) }
+                let ts = Date().timeIntervalSince1970
+                try await client.enqueue(JobInsert(kind: "noop", argsJSON: "{\"bench_ts\":\(ts)}", queue: "bench"))
+            }
+            let sendSeconds = (ContinuousClock.now - start).seconds
+            let doneDeadline = Date().addingTimeInterval(30)
+            while Date() < doneDeadline, try await scalarInt(postgres, "SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'") < latJobs + 1 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let reports = try await stopWorkers(workers)
+            let lats = reports.flatMap(\.latenciesMS).sorted()
+            func pct(_ q: Double) -> Any {
+                guard !lats.isEmpty else { return NSNull() }
+                let k = Double(lats.count - 1) * q
+                let lo = Int(k), hi = min(lo + 1, lats.count - 1)
+                return round2(lats[lo] + (lats[hi] - lats[lo]) * (k - Double(lo)))
+            }
+            return [
+                "lat_jobs": latJobs, "lat_rate_per_s": latRate, "lat_send_s": round3(sendSeconds), "lat_started": lats.count,
+                "lat_p50_ms": pct(0.5), "lat_p99_ms": pct(0.99), "lat_max_ms": lats.last.map(round2) ?? NSNull(),
+                "lat_mean_ms": lats.isEmpty ? NSNull() : round2(lats.reduce(0, +) / Double(lats.count)),
+                "lat_worker_peak_rss_kb": reports.map(\.peakRSSKB),
+            ]
+        }
+    }
+
+    // MARK: Workers
+
+    struct Worker { var process: Process; var output: Pipe }
+    struct Report { var handlerCalls: Int; var peakRSSKB: Int; var latenciesMS: [Double] }
+
+    private func startWorkers(_ db: DatabaseConfiguration) throws -> [Worker] {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return try (0..<procs).map { i in
+            let p = Process()
+            p.executableURL = exe
+            p.arguments = ["work", "--queues", "bench", "--concurrency", "\(concurrency)", "--http-port", "0", "--report-json"]
+                + (i == 0 ? [] : ["--no-maintenance"])
+            var env = ProcessInfo.processInfo.environment
+            env["DATABASE_URL"] = db.url + "?pool_max=8"
+            env["LOG_LEVEL"] = "warning"
+            p.environment = env
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = FileHandle.standardError
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            return Worker(process: p, output: pipe)
+        }
+    }
+
+    private func stopWorkers(_ workers: [Worker]) async throws -> [Report] {
+        for w in workers where w.process.isRunning { kill(w.process.processIdentifier, SIGTERM) }
+        var reports: [Report] = []
+        for w in workers {
+            let data = w.output.fileHandleForReading.readDataToEndOfFile()
+            w.process.waitUntilExit()
+            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "{}"
+            let json = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            reports.append(Report(handlerCalls: json["handler_calls"] as? Int ?? 0, peakRSSKB: json["peak_rss_kb"] as? Int ?? 0,
+                                  latenciesMS: (json["latencies_ms"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue } ?? []))
+        }
+        return reports
+    }
+
+    // MARK: Database
+
+    private func freshDatabase(_ server: DatabaseConfiguration) async throws -> DatabaseConfiguration {
+        let connection = try await server.connect(logger: benchLogger)
+        try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(database)\" WITH (FORCE)"), logger: benchLogger)
+        try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(database)\""), logger: benchLogger)
+        try await connection.close()
+        let db = server.with(database: database)
+        try await DatabaseOptions.run(db) { postgres in
+            _ = try await Migrator(postgres: postgres, logger: benchLogger).migrate(try loadMigrations(nil))
+        }
+        return db
+    }
+
+    struct Counters { var walRecords, walFPI, walBytes, walSyncs, commits, rollbacks: Int }
+
+    private func counters(_ postgres: PostgresClient) async throws -> Counters {
+        var c = Counters(walRecords: 0, walFPI: 0, walBytes: 0, walSyncs: 0, commits: 0, rollbacks: 0)
+        for try await (r, f, b, s) in try await postgres.query("SELECT wal_records, wal_fpi, wal_bytes::int8, wal_sync FROM pg_stat_wal").decode((Int64, Int64, Int64, Int64).self) {
+            (c.walRecords, c.walFPI, c.walBytes, c.walSyncs) = (Int(r), Int(f), Int(b), Int(s))
+        }
+        for try await (x, y) in try await postgres.query("SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()").decode((Int64, Int64).self) {
+            (c.commits, c.rollbacks) = (Int(x), Int(y))
+        }
+        return c
+    }
+
+    private func scalarInt(_ postgres: PostgresClient, _ sql: String) async throws -> Int {
+        for try await v in try await postgres.query(PostgresQuery(unsafeSQL: sql)).decode(Int64.self) { return Int(v) }
+        return 0
+    }
+
+    private func log(_ message: String) {
+        FileHandle.standardError.write(Data("[bench] \(message)\n".utf8))
+    }
+}
+
+private var benchLogger: Logger {
+    var l = Logger(label: "bench")
+    l.logLevel = .warning
+    return l
+}
+
+private func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
+private func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+private func round4(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+
+extension DatabaseOptions {
+    /// Runs `body` with a running pool on `config`.
+    static func run<T>(_ config: DatabaseConfiguration, _ body: (PostgresClient) async throws -> T) async throws -> T {
+        let postgres = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: benchLogger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await postgres.run() }
+            defer { group.cancelAll() }
+            return try await body(postgres)
+        }
+    }
 }
