@@ -123,6 +123,25 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// Throws ``JobKitError/Code/databaseBehind`` unless the database behind `configuration` has every
+    /// version up to `required`. Uses one short-lived connection, so it can run before a pool starts.
+    public static func requireVersion(_ required: Int, configuration: DatabaseConfiguration, logger: Logger) async throws {
+        let connection = try await configuration.connect(logger: logger)
+        defer { Task { try? await connection.close() } }
+        var current = 0
+        let exists = try await connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger)
+        var hasTable = false
+        for try await b in exists.decode(Bool.self) { hasTable = b }
+        if hasTable {
+            for try await v in try await connection.query("SELECT coalesce(max(version), 0) FROM public.schema_migrations", logger: logger).decode(Int32.self) {
+                current = Int(v)
+            }
+        }
+        guard current >= required else {
+            throw JobKitError(.databaseBehind, "the database schema is at version \(current) but this build needs \(required): run `filestore migrate`")
+        }
+    }
+
     static func fnv1a(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }

@@ -228,7 +228,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
 
 private var benchLogger: Logger {
     var l = Logger(label: "bench")
-    l.logLevel = .warning
+    l.logLevel = .error
     return l
 }
 

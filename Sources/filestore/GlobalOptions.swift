@@ -19,7 +19,11 @@ struct DatabaseOptions: ParsableArguments {
     /// Runs `body` with a running pool, then shuts the pool down.
     func withClient<T: Sendable>(_ body: @Sendable (JobClient) async throws -> T) async throws -> T {
         let config = try configuration()
-        let postgres = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
+        // A one-shot command: the pool's background chatter (e.g. a lease requested a moment before run()
+        // starts) is noise here; errors still reach the operator through the thrown error.
+        var background = makeLogger("filestore.postgres")
+        background.logLevel = .error
+        let postgres = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: background)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await postgres.run() }
             defer { group.cancelAll() }

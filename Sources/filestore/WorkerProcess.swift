@@ -50,19 +50,9 @@ struct WorkerProcess {
         }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask {
-                // Refuse to work against a database that is behind this build.
-                try await Migrator(postgres: postgres, logger: logger).requireVersion(FilestoreSchema.requiredVersion)
-            }
-            do {
-                while let _ = try await tasks.next() {}
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-        }
+        // Refuse to work against a database that is behind this build.
+        try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, logger: logger)
+        try await group.run()
     }
 }
 
