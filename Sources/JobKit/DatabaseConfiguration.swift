@@ -86,6 +86,16 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         return c
     }
 
+    /// A pool configuration for producers' fetches: sessions commit asynchronously
+    /// (`synchronous_commit = off`), so a fetch does not wait for a WAL flush. Enqueues and outcomes stay
+    /// durable on the main pool.
+    public var fetchClientConfiguration: PostgresClient.Configuration {
+        var c = clientConfiguration
+        c.options.additionalStartupParameters = [("synchronous_commit", "off")]
+        c.options.maximumConnections = max(2, maximumConnections / 2)
+        return c
+    }
+
     /// A configuration for one dedicated connection (LISTEN).
     public var connectionConfiguration: PostgresConnection.Configuration {
         PostgresConnection.Configuration(host: host, port: port, username: username, password: password,

@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Runs one fetched job: finds its handler, runs it in a task that can be cancelled (operator cancel,
-/// timeout, shutdown), decides the outcome and hands it to the completer.
+/// Runs fetched jobs: one task per job, registered in ``RunningJobs`` so that an operator's cancel, a
+/// timeout or shutdown can cancel exactly that handler. The task decides the outcome and hands it to the
+/// completer.
 struct Executor: Sendable {
     let registry: JobRegistry
     let running: RunningJobs
@@ -12,32 +13,28 @@ struct Executor: Sendable {
     let workerID: String
     let logger: Logger
 
-    func execute(_ job: FetchedJob) async {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let execution = JobExecution(workerID: workerID)
-        var jobLogger = logger
-        jobLogger[metadataKey: "job_id"] = "\(job.id)"
-        jobLogger[metadataKey: "job_kind"] = "\(job.kind)"
-        jobLogger[metadataKey: "attempt"] = "\(job.attempt)"
-        if let trace = job.traceContext { jobLogger[metadataKey: "traceparent"] = "\(trace)" }
-        let handlerLogger = jobLogger
-
+    /// Starts `job` in a task of its own; `finished` runs after its outcome was handed to the completer.
+    func start(_ job: FetchedJob, finished: @escaping @Sendable () -> Void) {
         let entry = registry.entry(for: job.kind)
         let options = entry?.options ?? JobWorkerOptions()
-        let task = Task<Void, any Error> {
-            guard let entry else {
-                throw JobKitError(.unknownKind, "no worker is registered for kind '\(job.kind)'")
+        let start = ContinuousClock.now
+        running.start(job.id, startedAt: start, deadline: start + options.timeout) { [self] in
+            let execution = JobExecution(workerID: workerID)
+            let result: Result<Void, any Error>
+            do {
+                guard let entry else { throw JobKitError(.unknownKind, "no worker is registered for kind '\(job.kind)'") }
+                try await entry.run(job, execution, logger)
+                result = .success(())
+            } catch {
+                result = .failure(error)
             }
-            try await entry.run(job, execution, handlerLogger)
+            finish(job, options: options, start: start, execution: execution, result: result)
+            finished()
         }
-        running.insert(job.id, .init(task: task, startedAt: start, deadline: start + options.timeout, interruption: nil))
-        let result = await withTaskCancellationHandler {
-            await task.result
-        } onCancel: {
-            // The worker itself is being torn down: put the job back rather than count a failure.
-            running.interrupt(job.id, .shutdown)
-        }
+    }
+
+    private func finish(_ job: FetchedJob, options: JobWorkerOptions, start: ContinuousClock.Instant,
+                        execution: JobExecution, result: Result<Void, any Error>) {
         let interruption = running.remove(job.id)
         var rng = SystemRandomNumberGenerator()
         let error: (any Error)? = if case .failure(let e) = result { Self.unwrap(e) } else { nil }
@@ -46,11 +43,12 @@ struct Executor: Sendable {
             error: error, interruption: interruption,
             completedInTransaction: execution.completedInTransaction
         ), using: &rng)
-        metrics.recordDuration(queue: job.queue, kind: job.kind, clock.now - start)
+        metrics.recordDuration(queue: job.queue, kind: job.kind, ContinuousClock.now - start)
         metrics.recordOutcome(queue: job.queue, kind: job.kind, outcome: outcome, interruption: interruption)
         switch outcome {
         case .retry, .discard:
-            jobLogger.warning("job attempt failed", metadata: ["error": "\(error.map { String(describing: $0) } ?? "\(String(describing: interruption))")"])
+            JobLogging.logger(logger, for: job).warning("job attempt failed", metadata: [
+                "error": "\(error.map { String(describing: $0) } ?? String(describing: interruption))"])
         default: break
         }
         completer.add(job.id, outcome)
@@ -60,5 +58,17 @@ struct Executor: Sendable {
     static func unwrap(_ error: any Error) -> any Error {
         if let tx = error as? PostgresTransactionError, let inner = tx.closureError { return unwrap(inner) }
         return error
+    }
+}
+
+/// Job-scoped log metadata, built only when something is logged.
+enum JobLogging {
+    static func logger(_ base: Logger, for job: FetchedJob) -> Logger {
+        var logger = base
+        logger[metadataKey: "job_id"] = "\(job.id)"
+        logger[metadataKey: "job_kind"] = "\(job.kind)"
+        logger[metadataKey: "attempt"] = "\(job.attempt)"
+        if let trace = job.traceContext { logger[metadataKey: "traceparent"] = "\(trace)" }
+        return logger
     }
 }

@@ -13,10 +13,11 @@ public struct JobRegistry: Sendable {
 
     /// Registers `worker` for its kind, replacing an earlier one.
     public mutating func register<W: JobWorker>(_ worker: W) {
+        let decoder = JSONDecoder()
         entries[W.kind] = Entry(options: worker.options) { fetched, execution, logger in
             let args: W.Args
             do {
-                args = try JSONDecoder().decode(W.Args.self, from: Data(fetched.argsJSON.utf8))
+                args = try decoder.decode(W.Args.self, from: Data(fetched.argsJSON.utf8))
             } catch {
                 throw JobKitError(.invalidArgs, "cannot decode args of '\(W.kind)' job: \(error)")
             }
@@ -24,7 +25,7 @@ public struct JobRegistry: Sendable {
                 id: fetched.id, kind: fetched.kind, queue: fetched.queue, args: args,
                 attempt: fetched.attempt, maxAttempts: fetched.maxAttempts, priority: fetched.priority,
                 tags: fetched.tags, tenantID: fetched.tenantID, traceContext: fetched.traceContext,
-                logger: logger, execution: execution
+                baseLogger: logger, execution: execution
             )
             try await worker.work(job)
         }

@@ -61,9 +61,18 @@ public struct Job<Args: Sendable>: Sendable {
     public let tags: [String]
     public let tenantID: String?
     public let traceContext: String?
-    /// A logger with the job's id, kind and attempt as metadata.
-    public let logger: Logger
+    let baseLogger: Logger
     let execution: JobExecution
+
+    /// A logger with the job's id, kind, attempt and trace as metadata (built on use).
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "job_id"] = "\(id)"
+        logger[metadataKey: "job_kind"] = "\(kind)"
+        logger[metadataKey: "attempt"] = "\(attempt)"
+        if let traceContext { logger[metadataKey: "traceparent"] = "\(traceContext)" }
+        return logger
+    }
 
     /// Marks this job completed on `connection`, inside the caller's transaction, so that the handler's
     /// writes and the job's completion commit together or not at all.

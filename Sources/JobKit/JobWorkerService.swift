@@ -21,8 +21,13 @@ public final class JobWorkerService: Service, Sendable {
     private let logger: Logger
 
     /// - Parameters:
+    ///   - postgres: the pool for completions, heartbeats and controls (durable commits).
+    ///   - fetchPostgres: the pool fetches go through; default `postgres`. Give it a pool whose sessions
+    ///     set `synchronous_commit = off` (``DatabaseConfiguration/fetchClientConfiguration``) to take a WAL
+    ///     flush off every fetch: a fetch lost in a database crash only makes its jobs run again, which
+    ///     at-least-once delivery allows, and every later durable commit flushes it anyway.
     ///   - notifier: wakes producers on NOTIFY; without one they only poll.
-    public init(postgres: PostgresClient, registry: JobRegistry, configuration: JobWorkerConfiguration,
+    public init(postgres: PostgresClient, fetchPostgres: PostgresClient? = nil, registry: JobRegistry, configuration: JobWorkerConfiguration,
                 notifier: Notifier?, metrics: JobMetrics = JobMetrics(), logger: Logger = Logger(label: "jobkit.worker")) {
         var logger = logger
         logger[metadataKey: "worker_id"] = "\(configuration.workerID)"
@@ -38,7 +43,7 @@ public final class JobWorkerService: Service, Sendable {
         let executor = Executor(registry: registry, running: running, completer: completer, metrics: metrics,
                                 workerID: configuration.workerID, logger: logger)
         self.producers = configuration.queues.map {
-            Producer(queue: $0, configuration: configuration, postgres: postgres, executor: executor,
+            Producer(queue: $0, configuration: configuration, postgres: postgres, fetchPostgres: fetchPostgres ?? postgres, executor: executor,
                      completer: completer, metrics: metrics, logger: logger)
         }
         producersBox.set(self.producers)

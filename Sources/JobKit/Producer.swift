@@ -13,6 +13,8 @@ final class Producer: Sendable {
     let queue: String
     let concurrency: Int
     private let postgres: PostgresClient
+    /// The pool fetches go through (its sessions may commit asynchronously; see `asyncFetchCommit`).
+    private let fetchPostgres: PostgresClient
     private let configuration: JobWorkerConfiguration
     private let executor: Executor
     private let completer: Completer
@@ -24,17 +26,20 @@ final class Producer: Sendable {
         var running = 0
         var backlog = false        // the last fetch was full
         var newWork = true         // a notification or poll asked us to look
+        var controlsStale = true   // re-read jobkit.queues before the next fetch
         var stopping = false
         var control = QueueControl()
+        var drained: CheckedContinuation<Void, Never>?  // resumed when running drops to 0 after stop
     }
     private let state = Mutex(State())
 
-    init(queue: QueueConfiguration, configuration: JobWorkerConfiguration, postgres: PostgresClient,
+    init(queue: QueueConfiguration, configuration: JobWorkerConfiguration, postgres: PostgresClient, fetchPostgres: PostgresClient,
          executor: Executor, completer: Completer, metrics: JobMetrics, logger: Logger) {
         self.queue = queue.name
         self.concurrency = queue.concurrency
         self.configuration = configuration
         self.postgres = postgres
+        self.fetchPostgres = fetchPostgres
         self.executor = executor
         self.completer = completer
         self.metrics = metrics
@@ -43,9 +48,15 @@ final class Producer: Sendable {
         self.logger = logger
     }
 
-    /// New work may be waiting (a notification or a poll tick).
+    /// New work may be waiting (a NOTIFY for this queue).
     func poke() {
         state.withLock { $0.newWork = true }
+        signal.wake()
+    }
+
+    /// The poll tick: look for work, and re-read the queue's controls in case a notification was lost.
+    private func tick() {
+        state.withLock { $0.newWork = true; $0.controlsStale = true }
         signal.wake()
     }
 
@@ -53,12 +64,13 @@ final class Producer: Sendable {
     func completerFlushed() { signal.wake() }
 
     /// Re-reads the queue's controls before the next fetch.
-    func controlsChanged() { poke() }
+    func controlsChanged() { tick() }
 
     /// Stops fetching; `run()` returns once every running job has finished.
     func stop() {
         state.withLock { $0.stopping = true }
         signal.wake()
+        signal.finish()
     }
 
     var runningCount: Int { state.withLock { $0.running } }
@@ -67,19 +79,30 @@ final class Producer: Sendable {
     func run() async {
         // Not awaited: cancelled (and awaited) when this scope ends, after the last job.
         async let poll: Void = pollLoop()
-        await withDiscardingTaskGroup { group in
+        await withTaskCancellationHandler {
             while await signal.wait() {
                 if state.withLock({ $0.stopping }) { break }
-                await fetchWhileUseful(into: &group)
+                await fetchWhileUseful()
             }
-            // Leaving the closure waits for the jobs still running.
+            // Wait for the jobs still running.
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if s.running == 0 { return true }
+                    s.drained = c
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        } onCancel: {
+            self.stop()
+            self.interruptAll()
         }
     }
 
     private func pollLoop() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: configuration.pollInterval) } catch { return }
-            poke()
+            tick()
         }
     }
 
@@ -95,10 +118,13 @@ final class Producer: Sendable {
         }
     }
 
-    private func fetchWhileUseful(into group: inout DiscardingTaskGroup) async {
+    private func fetchWhileUseful() async {
         while let free = freeSlots() {
-            let wasNew = state.withLock { s in defer { s.newWork = false }; return s.newWork }
-            if wasNew { await refreshControl() }
+            let stale = state.withLock { s in
+                defer { s.newWork = false; s.controlsStale = false }
+                return s.controlsStale
+            }
+            if stale { await refreshControl() }
             let control = state.withLock { $0.control }
             if control.paused { return }
             let jobs: [FetchedJob]
@@ -116,22 +142,27 @@ final class Producer: Sendable {
                 s.backlog = jobs.count == free
             }
             for job in jobs {
-                group.addTask {
-                    await self.executor.execute(job)
-                    self.jobFinished()
-                }
+                executor.start(job) { self.jobFinished() }
             }
             if jobs.count < free { return }
         }
     }
 
     private func jobFinished() {
-        let wake = state.withLock { s -> Bool in
+        let (wake, drained) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
             s.running -= 1
-            return s.backlog && !s.stopping
+            if s.running == 0, let c = s.drained {
+                s.drained = nil
+                return (false, c)
+            }
+            return (s.backlog && !s.stopping, nil)
         }
+        drained?.resume()
         if wake { signal.wake() }
     }
+
+    /// The worker is torn down (task cancellation): interrupt every running job and put it back.
+    private func interruptAll() { executor.running.interruptAll(.shutdown) }
 
     private func refreshControl() async {
         do {
@@ -153,7 +184,7 @@ final class Producer: Sendable {
         if let globalLimit = control.globalLimit {
             // A limit across all workers: serialize this queue's fetches on an advisory lock and count
             // what runs now, in one transaction.
-            return try await postgres.withTransaction(logger: logger) { connection in
+            return try await fetchPostgres.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext('jobkit.queue'), hashtext(\(queue)))", logger: logger)
                 let rows = try await connection.query("""
                     WITH next AS (
@@ -172,7 +203,7 @@ final class Producer: Sendable {
                 return try await Self.decode(rows, queue: queue)
             }
         }
-        let rows = try await postgres.query("""
+        let rows = try await fetchPostgres.query("""
             WITH next AS (
               SELECT id FROM jobkit.jobs
               WHERE state = 'available' AND queue = \(queue)

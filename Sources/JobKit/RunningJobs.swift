@@ -14,7 +14,15 @@ final class RunningJobs: Sendable {
 
     var count: Int { state.withLock { $0.count } }
 
-    func insert(_ id: Int64, _ entry: Entry) { state.withLock { $0[id] = entry } }
+    /// Starts `body` in a task of its own, registered under `id` before it can run to its end.
+    func start(_ id: Int64, startedAt: ContinuousClock.Instant, deadline: ContinuousClock.Instant,
+               _ body: @escaping @Sendable () async -> Void) {
+        state.withLock { jobs in
+            // Created under the lock: the task's own `remove(id)` waits until the entry is in place.
+            let task = Task<Void, any Error> { await body() }
+            jobs[id] = Entry(task: task, startedAt: startedAt, deadline: deadline, interruption: nil)
+        }
+    }
 
     /// Removes the job and returns why JobKit interrupted it, if it did.
     func remove(_ id: Int64) -> JobOutcome.Interruption? {

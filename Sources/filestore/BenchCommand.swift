@@ -26,6 +26,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
     var dsnBase: String?
     @Option(help: "Database name used (dropped and created for each phase).") var database = "filestore_bench"
     @Flag(name: .customLong("no-latency")) var noLatency = false
+    @Flag(name: .customLong("durable-fetch"), help: "Workers wait for a WAL flush on fetches too.") var durableFetch = false
 
     func run() async throws {
         let base = dsnBase ?? ProcessInfo.processInfo.environment["PEER_DSN_BASE"] ?? "postgresql://postgres@127.0.0.1:5433"
@@ -40,7 +41,8 @@ struct BenchQueueCommand: AsyncParsableCommand {
             do { out.merge(try await latency(server: server)) { $1 } } catch { out["lat_error"] = "\(error)" }
         }
         out["settings"] = ["worker_processes": procs, "concurrency_per_process": concurrency, "language": "swift",
-                           "completer": "batched", "fetch": "skip locked, slot-sized"]
+                           "completer": "batched", "fetch": "skip locked, slot-sized",
+                           "fetch_commit": durableFetch ? "durable" : "asynchronous (enqueue and completion durable)"]
         out["env"] = ["cpus": ProcessInfo.processInfo.activeProcessorCount, "pg": "\(server.host):\(server.port)"]
         let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
@@ -74,7 +76,12 @@ struct BenchQueueCommand: AsyncParsableCommand {
                 polls += 1
                 if completed >= n { processSeconds = Date().timeIntervalSince(start); break }
                 if workers.allSatisfy({ !$0.process.isRunning }) { break }
-                try await Task.sleep(for: .milliseconds(20))
+                // Counting N rows is not free: poll rarely while far from done, every 20 ms near the end
+                // (the peers' harness polls every 0.5 s until its handlers are done, then every 20 ms).
+                let elapsed = Date().timeIntervalSince(start)
+                let rate = Double(completed) / max(elapsed, 0.001)
+                let remaining = rate > 0 ? Double(n - completed) / rate : 0.5
+                try await Task.sleep(for: .milliseconds(Int64(max(20, min(500, remaining * 1000 / 2)))))
             }
             let reports = try await stopWorkers(workers)
             try await Task.sleep(for: .milliseconds(500))
@@ -161,7 +168,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
             let p = Process()
             p.executableURL = exe
             p.arguments = ["work", "--queues", "bench", "--concurrency", "\(concurrency)", "--http-port", "0", "--report-json"]
-                + (i == 0 ? [] : ["--no-maintenance"])
+                + (i == 0 ? [] : ["--no-maintenance"]) + (durableFetch ? ["--durable-fetch"] : [])
             var env = ProcessInfo.processInfo.environment
             env["DATABASE_URL"] = db.url + "?pool_max=8"
             env["LOG_LEVEL"] = "warning"

@@ -19,6 +19,8 @@ struct WorkerProcess {
     var httpPort: Int?
     var registry: JobRegistry
     var metrics: PrometheusCollectorRegistry
+    /// Wait for a WAL flush on every fetch too (slower; see `JobWorkerService.init`).
+    var durableFetch = false
 
     /// Runs until a signal (or `stop`) shuts it down.
     func run() async throws {
@@ -26,8 +28,12 @@ struct WorkerProcess {
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
         let db = database
         let notifier = Notifier(connect: { try await db.connect(logger: makeLogger("filestore.listen")) }, logger: logger)
-        let workers = JobWorkerService(postgres: postgres, registry: registry, configuration: worker, notifier: notifier, logger: logger)
+        let fetchPostgres = durableFetch ? postgres
+            : PostgresClient(configuration: database.fetchClientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
+        let workers = JobWorkerService(postgres: postgres, fetchPostgres: fetchPostgres, registry: registry, configuration: worker,
+                                       notifier: notifier, logger: logger)
         var services: [any Service] = [postgres, notifier]
+        if !durableFetch { services.insert(fetchPostgres, at: 1) }
         if let maintenance = worker.maintenance {
             services.append(MaintenanceService(postgres: postgres, candidateID: worker.workerID, configuration: maintenance,
                                                notifier: notifier, logger: logger))

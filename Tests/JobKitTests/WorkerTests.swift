@@ -107,7 +107,7 @@ import Testing
             let id = try await env.client.enqueue(JobInsert(kind: "ledger", argsJSON: "{\"amount\":1}")).id
             try await env.client.cancel(ids: [id])
             let job = Job<LedgerWorker.Args>(id: id, kind: "ledger", queue: "default", args: .init(amount: 1), attempt: 1, maxAttempts: 1,
-                                             priority: 0, tags: [], tenantID: nil, traceContext: nil, logger: TestDatabase.logger,
+                                             priority: 0, tags: [], tenantID: nil, traceContext: nil, baseLogger: TestDatabase.logger,
                                              execution: JobExecution(workerID: "w"))
             let error = await #expect(throws: PostgresTransactionError.self) {
                 try await env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
