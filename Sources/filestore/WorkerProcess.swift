@@ -19,8 +19,9 @@ struct WorkerProcess {
     var httpPort: Int?
     var registry: JobRegistry
     var metrics: PrometheusCollectorRegistry
-    /// Wait for a WAL flush on every fetch too (slower; see `JobWorkerService.init`).
-    var durableFetch = false
+    /// Wait for a WAL flush on every fetch (the default); `false` fetches through a pool whose sessions
+    /// commit asynchronously (see `JobWorkerService.init`).
+    var durableFetch = true
 
     /// Runs until a signal (or `stop`) shuts it down.
     func run() async throws {
