@@ -7,14 +7,19 @@ import ServiceLifecycle
 
 /// Publishes the queue gauges every `interval`: `jobkit_jobs{queue,state}`,
 /// `jobkit_queue_oldest_available_age_seconds{queue}` and `jobkit_dlq_size{queue}`.
+///
+/// Counting the job table is not free, so only the process for which `isActive` holds (the maintenance
+/// leader) counts; every other process reports zeros. Dashboards aggregate with `max by (queue, state)`.
 public struct QueueStatsReporter: Service {
     let client: JobClient
     let interval: Duration
+    let isActive: @Sendable () -> Bool
     let logger: Logger
 
-    public init(client: JobClient, interval: Duration = .seconds(15), logger: Logger) {
+    public init(client: JobClient, interval: Duration = .seconds(15), isActive: @escaping @Sendable () -> Bool = { true }, logger: Logger) {
         self.client = client
         self.interval = interval
+        self.isActive = isActive
         self.logger = logger
     }
 
@@ -23,7 +28,7 @@ public struct QueueStatsReporter: Service {
             var seen: Set<[String]> = []
             while !Task.isCancelled {
                 do {
-                    let queues = try await client.queues()
+                    let queues = isActive() ? try await client.queues() : []
                     var now: Set<[String]> = []
                     for q in queues {
                         for state in JobState.allCases {
@@ -38,6 +43,8 @@ public struct QueueStatsReporter: Service {
                     }
                     for gone in seen.subtracting(now) {
                         Gauge(label: "jobkit_jobs", dimensions: [("queue", gone[0]), ("state", gone[1])]).record(0)
+                        Gauge(label: "jobkit_queue_oldest_available_age_seconds", dimensions: [("queue", gone[0])]).record(0)
+                        Gauge(label: "jobkit_dlq_size", dimensions: [("queue", gone[0])]).record(0)
                     }
                     seen = now
                 } catch {

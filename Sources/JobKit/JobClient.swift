@@ -96,8 +96,8 @@ public struct JobClient: Sendable {
         uniqueStates.reserveCapacity(n); tenants.reserveCapacity(n); traces.reserveCapacity(n)
         var anyOptional = false
         let epoch = Date(timeIntervalSince1970: 0)
+        try JobInsert.validate(jobs)
         for job in jobs {
-            try job.validate()
             queues.append(job.queue)
             kinds.append(job.kind)
             args.append(job.argsJSON)

@@ -59,9 +59,7 @@ public struct JobInsert: Sendable, Hashable {
 
     /// Checks the fields that the database would otherwise refuse with a less helpful error.
     public func validate() throws {
-        guard QueueName.isValid(queue) else {
-            throw JobKitError(.invalidArgument, "invalid queue name '\(queue)': use 1-64 of a-z 0-9 _ . - starting with a letter or digit")
-        }
+        try Self.validate(queue: queue)
         guard !kind.isEmpty, kind.utf8.count <= 128 else {
             throw JobKitError(.invalidArgument, "invalid kind '\(kind)': 1-128 characters")
         }
@@ -71,8 +69,40 @@ public struct JobInsert: Sendable, Hashable {
         guard (1...Int(Int16.max)).contains(maxAttempts) else {
             throw JobKitError(.invalidArgument, "max attempts \(maxAttempts) must be at least 1")
         }
+        try Self.validate(argsJSON: argsJSON)
+    }
+
+    static func validate(queue: String) throws {
+        guard QueueName.isValid(queue) else {
+            throw JobKitError(.invalidArgument, "invalid queue name '\(queue)': use 1-64 of a-z 0-9 _ . - starting with a letter or digit")
+        }
+    }
+
+    static func validate(argsJSON: String) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(argsJSON.utf8)), object is [String: Any] else {
             throw JobKitError(.invalidArgument, "args must be a JSON object, got: \(argsJSON.prefix(80))")
+        }
+    }
+
+    /// Validates many jobs, parsing each distinct args text and queue name once (bulk enqueues usually
+    /// repeat them).
+    static func validate<C: Collection>(_ jobs: C) throws where C.Element == JobInsert {
+        var seenArgs = Set<String>(), seenQueues = Set<String>()
+        for job in jobs {
+            guard !job.kind.isEmpty, job.kind.utf8.count <= 128 else {
+                throw JobKitError(.invalidArgument, "invalid kind '\(job.kind)': 1-128 characters")
+            }
+            guard (0...9).contains(job.priority) else { throw JobKitError(.invalidArgument, "priority \(job.priority) is outside 0...9") }
+            guard (1...Int(Int16.max)).contains(job.maxAttempts) else {
+                throw JobKitError(.invalidArgument, "max attempts \(job.maxAttempts) must be at least 1")
+            }
+            if seenQueues.insert(job.queue).inserted { try validate(queue: job.queue) }
+            if seenArgs.count < 10_000, !seenArgs.contains(job.argsJSON) {
+                try validate(argsJSON: job.argsJSON)
+                seenArgs.insert(job.argsJSON)
+            } else if seenArgs.count >= 10_000 {
+                try validate(argsJSON: job.argsJSON)
+            }
         }
     }
 

@@ -13,7 +13,7 @@ final class Producer: Sendable {
     let queue: String
     let concurrency: Int
     private let postgres: PostgresClient
-    /// The pool fetches go through (its sessions may commit asynchronously; see `asyncFetchCommit`).
+    /// The pool fetches go through (its sessions may commit asynchronously; see `JobWorkerService.init`).
     private let fetchPostgres: PostgresClient
     private let configuration: JobWorkerConfiguration
     private let executor: Executor

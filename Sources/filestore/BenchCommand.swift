@@ -26,7 +26,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
     var dsnBase: String?
     @Option(help: "Database name used (dropped and created for each phase).") var database = "filestore_bench"
     @Flag(name: .customLong("no-latency")) var noLatency = false
-    @Flag(name: .customLong("async-fetch-commit"), help: "Workers' fetches commit asynchronously (see `work --help`).") var asyncFetchCommit = false
+    @Flag(name: .customLong("durable-fetch"), help: "Workers' fetches wait for a WAL flush too (see `work --help`).") var durableFetch = false
 
     func run() async throws {
         let base = dsnBase ?? ProcessInfo.processInfo.environment["PEER_DSN_BASE"] ?? "postgresql://postgres@127.0.0.1:5433"
@@ -42,7 +42,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
         }
         out["settings"] = ["worker_processes": procs, "concurrency_per_process": concurrency, "language": "swift",
                            "completer": "batched", "fetch": "skip locked, slot-sized",
-                           "fetch_commit": asyncFetchCommit ? "asynchronous (enqueue and completion durable)" : "durable"]
+                           "fetch_commit": durableFetch ? "durable" : "asynchronous (enqueues and outcomes durable)"]
         out["env"] = ["cpus": ProcessInfo.processInfo.activeProcessorCount, "pg": "\(server.host):\(server.port)"]
         let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
@@ -168,7 +168,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
             let p = Process()
             p.executableURL = exe
             p.arguments = ["work", "--queues", "bench", "--concurrency", "\(concurrency)", "--http-port", "0", "--report-json"]
-                + (i == 0 ? [] : ["--no-maintenance"]) + (asyncFetchCommit ? ["--async-fetch-commit"] : [])
+                + (i == 0 ? [] : ["--no-maintenance"]) + (durableFetch ? ["--durable-fetch"] : [])
             var env = ProcessInfo.processInfo.environment
             env["DATABASE_URL"] = db.url + "?pool_max=8"
             env["LOG_LEVEL"] = "warning"

@@ -21,8 +21,8 @@ struct WorkOptions: ParsableArguments {
     var leaseSeconds = 60.0
     @Flag(name: .customLong("no-maintenance"), help: "Never stand for maintenance leader in this process.")
     var noMaintenance = false
-    @Flag(name: .customLong("async-fetch-commit"), help: "Fetches commit without waiting for a WAL flush (a fetch lost in a database crash only re-runs its jobs); enqueues and outcomes stay durable.")
-    var asyncFetchCommit = false
+    @Flag(name: .customLong("durable-fetch"), help: "Fetches wait for a WAL flush too. By default they do not: a fetch lost in a database crash only makes its jobs run again, and every later durable commit flushes it. Enqueues and outcomes are always durable.")
+    var durableFetch = false
     @Flag(name: .customLong("report-json"), help: .hidden) var reportJSON = false
 
     func workerConfiguration() throws -> JobWorkerConfiguration {
@@ -79,7 +79,7 @@ struct WorkCommand: AsyncParsableCommand {
         registry.register(NoopWorker(onStart: { _, latency in report.record(latency) }))
         let process = WorkerProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
                                     httpHost: options.httpHost, httpPort: options.httpPort == 0 ? nil : options.httpPort,
-                                    registry: registry, metrics: metrics, durableFetch: !options.asyncFetchCommit)
+                                    registry: registry, metrics: metrics, durableFetch: options.durableFetch)
         do { try await process.run() } catch let error as JobKitError { throw CLIError(error.description) }
         if options.reportJSON { print(report.json()) }
     }
@@ -103,7 +103,7 @@ struct DevCommand: AsyncParsableCommand {
         registry.register(NoopWorker())
         let process = WorkerProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
                                     httpHost: options.httpHost, httpPort: options.httpPort == 0 ? nil : options.httpPort,
-                                    registry: registry, metrics: metrics, durableFetch: !options.asyncFetchCommit)
+                                    registry: registry, metrics: metrics, durableFetch: options.durableFetch)
         print("filestore dev: workers on queues \(options.queues); ops endpoints on http://\(options.httpHost):\(options.httpPort)/healthz")
         try await process.run()
     }

@@ -19,9 +19,9 @@ struct WorkerProcess {
     var httpPort: Int?
     var registry: JobRegistry
     var metrics: PrometheusCollectorRegistry
-    /// Wait for a WAL flush on every fetch (the default); `false` fetches through a pool whose sessions
-    /// commit asynchronously (see `JobWorkerService.init`).
-    var durableFetch = true
+    /// Wait for a WAL flush on every fetch too; by default fetches go through a pool whose sessions commit
+    /// asynchronously (see `JobWorkerService.init`: safe under at-least-once delivery).
+    var durableFetch = false
 
     /// Runs until a signal (or `stop`) shuts it down.
     func run() async throws {
@@ -35,12 +35,15 @@ struct WorkerProcess {
                                        notifier: notifier, logger: logger)
         var services: [any Service] = [postgres, notifier]
         if !durableFetch { services.insert(fetchPostgres, at: 1) }
+        var isLeader: @Sendable () -> Bool = { false }
         if let maintenance = worker.maintenance {
-            services.append(MaintenanceService(postgres: postgres, candidateID: worker.workerID, configuration: maintenance,
-                                               notifier: notifier, logger: logger))
+            let service = MaintenanceService(postgres: postgres, candidateID: worker.workerID, configuration: maintenance,
+                                             notifier: notifier, logger: logger)
+            services.append(service)
+            isLeader = { service.isLeader }
         }
         let client = JobClient(postgres: postgres, logger: logger)
-        services.append(QueueStatsReporter(client: client, logger: logger))
+        services.append(QueueStatsReporter(client: client, isActive: isLeader, logger: logger))
         services.append(workers)
         if let httpPort {
             let router = Router()

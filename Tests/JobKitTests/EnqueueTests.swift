@@ -98,3 +98,19 @@ import Testing
         }
     }
 }
+
+@Suite struct FetchPoolTests {
+    @Test func theFetchPoolCommitsAsynchronouslyAndTheMainPoolDurably() async throws {
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let fetchPool = PostgresClient(configuration: env.config.fetchClientConfiguration, backgroundLogger: TestDatabase.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await fetchPool.run() }
+                defer { group.cancelAll() }
+                var setting = ""
+                for try await s in try await fetchPool.query("SHOW synchronous_commit").decode(String.self) { setting = s }
+                #expect(setting == "off")
+            }
+            #expect(try await env.scalar("SHOW synchronous_commit", as: String.self) == "on")
+        }
+    }
+}
