@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The queue library: PostgreSQL, workers, leases, leader election. No file-storage knowledge.
@@ -29,6 +30,18 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The file domain: ids, the file life cycle, object keys, errors. Pure values, no I/O.
+        .target(name: "Domain"),
+        // Blob storage behind a small protocol; the local-directory store with atomic, durable writes.
+        .target(
+            name: "Storage",
+            dependencies: [
+                "Domain",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Job handlers of the product (scan, optimize, relay, ...), registered on a JobKit registry.
@@ -62,10 +75,29 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // Shared by the test targets: a fresh migrated database per test on the real PostgreSQL.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "JobKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "FileStoreTests",
+            dependencies: [
+                "Domain", "Storage", "JobKit", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(
             name: "JobKitTests",
             dependencies: [
-                "JobKit", "Jobs", "API",
+                "JobKit", "Jobs", "API", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -41,7 +41,9 @@ CONF
     as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 start >/dev/null
     log "postgres started on 127.0.0.1:$PORT (data $DATA)"
   fi
+  # filestore owns the schema (migrations); filestore_app is the service's role: owns nothing, no BYPASSRLS.
   psql_admin -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='filestore') THEN CREATE ROLE filestore LOGIN CREATEDB; END IF; END\$\$;"
+  psql_admin -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='filestore_app') THEN CREATE ROLE filestore_app LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END\$\$;"
   psql_admin -tc "SELECT 1 FROM pg_database WHERE datname='filestore'" | grep -q 1 || psql_admin -c "CREATE DATABASE filestore OWNER filestore"
 }
 

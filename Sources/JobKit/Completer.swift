@@ -98,7 +98,9 @@ final class Completer: Sendable {
             }
             ids.append(id); states.append(state.rawValue); delays.append(delay); errors.append(error); deltas.append(delta)
         }
+        // Jobs put back by a shutting-down worker are announced, so another worker takes them at once.
         try await postgres.query("""
+            WITH written AS (
             UPDATE jobkit.jobs j SET
               state = u.state::jobkit.job_state,
               finalized_at = CASE WHEN u.state IN ('completed', 'cancelled', 'discarded') THEN now() END,
@@ -110,6 +112,9 @@ final class Completer: Sendable {
             FROM unnest(\(ids)::int8[], \(states)::text[], \(delays)::int8[], \(errors)::text[], \(deltas)::int2[])
                  AS u(id, state, delay_ms, error, delta)
             WHERE j.id = u.id AND j.state = 'running' AND j.attempted_by = \(workerID)
+            RETURNING j.queue, j.state
+            )
+            SELECT pg_notify('jobkit_insert', queue) FROM (SELECT DISTINCT queue FROM written WHERE state = 'available') q
             """, logger: logger)
     }
 }

@@ -54,10 +54,13 @@ extension JobClient {
     public func retry(ids: [Int64]) async throws -> [Int64] {
         try await transition(ids: ids, allowedFrom: [.scheduled, .retryable, .completed, .cancelled, .discarded, .available], verb: "retry") { ids in
             """
-            UPDATE jobkit.jobs SET state = 'available', scheduled_at = now(), finalized_at = NULL,
-                   max_attempts = greatest(max_attempts, attempt + 1)
-            WHERE id = ANY (\(ids)::int8[]) AND state <> 'running'
-            RETURNING id
+            WITH r AS (
+              UPDATE jobkit.jobs SET state = 'available', scheduled_at = now(), finalized_at = NULL,
+                     max_attempts = greatest(max_attempts, attempt + 1)
+              WHERE id = ANY (\(ids)::int8[]) AND state <> 'running'
+              RETURNING id, queue
+            ), n AS (SELECT pg_notify('jobkit_insert', queue) FROM (SELECT DISTINCT queue FROM r) q)
+            SELECT id FROM r, (SELECT count(*) FROM n) c
             """
         }
     }
@@ -128,12 +131,15 @@ extension JobClient {
             return ids
         }
         let rows = try await postgres.query("""
-            UPDATE jobkit.jobs SET state = 'available', scheduled_at = now(), finalized_at = NULL, attempt = 0
-            WHERE id IN (SELECT id FROM jobkit.jobs WHERE state = 'discarded'
-              AND (\(queue)::text IS NULL OR queue = \(queue)) AND (\(kind)::text IS NULL OR kind = \(kind))
-              AND (\(since)::timestamptz IS NULL OR finalized_at >= \(since))
-              ORDER BY id LIMIT \(limit) FOR UPDATE)
-            RETURNING id
+            WITH r AS (
+              UPDATE jobkit.jobs SET state = 'available', scheduled_at = now(), finalized_at = NULL, attempt = 0
+              WHERE id IN (SELECT id FROM jobkit.jobs WHERE state = 'discarded'
+                AND (\(queue)::text IS NULL OR queue = \(queue)) AND (\(kind)::text IS NULL OR kind = \(kind))
+                AND (\(since)::timestamptz IS NULL OR finalized_at >= \(since))
+                ORDER BY id LIMIT \(limit) FOR UPDATE)
+              RETURNING id, queue
+            ), n AS (SELECT pg_notify('jobkit_insert', queue) FROM (SELECT DISTINCT queue FROM r) q)
+            SELECT id FROM r, (SELECT count(*) FROM n) c
             """, logger: logger)
         var ids: [Int64] = []
         for try await id in rows.decode(Int64.self) { ids.append(id) }

@@ -3,30 +3,29 @@ import JobKit
 import Logging
 import PostgresNIO
 import ServiceLifecycle
-import Testing
 
 /// Gives each test a database of its own, copied from a migrated template (CREATE DATABASE … TEMPLATE),
 /// on the real PostgreSQL that `scripts/test.sh` starts. Nothing is mocked.
-enum TestDatabase {
+public enum TestDatabase {
     /// `TEST_DATABASE_URL` names a role that may create databases; default: the cluster of `scripts/pg.sh`.
-    static let server: DatabaseConfiguration = {
+    public static let server: DatabaseConfiguration = {
         let url = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"] ?? "postgres://filestore@127.0.0.1:5544/filestore"
         return try! DatabaseConfiguration(url: url)
     }()
 
-    static var logger: Logger {
+    public static var logger: Logger {
         var l = Logger(label: "test")
         l.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return l
     }
 
-    static let repositoryRoot: URL = {
+    public static let repositoryRoot: URL = {
         var dir = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { dir.deleteLastPathComponent() }
+        for _ in 0..<3 { dir.deleteLastPathComponent() }
         return dir
     }()
 
-    static var migrationsDirectory: URL { repositoryRoot.appendingPathComponent("migrations") }
+    public static var migrationsDirectory: URL { repositoryRoot.appendingPathComponent("migrations") }
 
     /// Creates (once per test process) the migrated template and returns its name.
     private static let template = TemplateOnce()
@@ -46,14 +45,14 @@ enum TestDatabase {
     }
 
     /// Runs one statement on the server's own database (CREATE/DROP DATABASE).
-    static func admin(_ sql: String) async throws {
+    public static func admin(_ sql: String) async throws {
         let connection = try await server.connect(logger: logger)
         defer { Task { try? await connection.close() } }
         try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
 
     /// Runs `body` with a running pool on `config`.
-    static func withClient<T: Sendable>(_ config: DatabaseConfiguration, _ body: (PostgresClient) async throws -> T) async throws -> T {
+    public static func withClient<T: Sendable>(_ config: DatabaseConfiguration, _ body: (PostgresClient) async throws -> T) async throws -> T {
         var c = config
         c.maximumConnections = 20
         let postgres = PostgresClient(configuration: c.clientConfiguration, backgroundLogger: logger)
@@ -64,8 +63,16 @@ enum TestDatabase {
         }
     }
 
+    /// The service's own role (`filestore_app`: owns nothing, no BYPASSRLS) on `config`'s database.
+    public static func appRole(_ config: DatabaseConfiguration) -> DatabaseConfiguration {
+        var c = config
+        c.username = ProcessInfo.processInfo.environment["TEST_APP_ROLE"] ?? "filestore_app"
+        c.password = nil
+        return c
+    }
+
     /// Runs `body` against a fresh, migrated database that is dropped afterwards.
-    static func with<T: Sendable>(_ body: (TestEnv) async throws -> T) async throws -> T {
+    public static func with<T: Sendable>(_ body: (TestEnv) async throws -> T) async throws -> T {
         let template = try await template.get()
         let name = "filestore_t_\(UInt64.random(in: 0...UInt64.max))"
         try await admin("CREATE DATABASE \"\(name)\" TEMPLATE \"\(template)\"")
@@ -84,13 +91,13 @@ enum TestDatabase {
 }
 
 /// One test's database.
-struct TestEnv: Sendable {
-    let config: DatabaseConfiguration
-    let postgres: PostgresClient
-    var client: JobClient { JobClient(postgres: postgres, logger: TestDatabase.logger) }
+public struct TestEnv: Sendable {
+    public let config: DatabaseConfiguration
+    public let postgres: PostgresClient
+    public var client: JobClient { JobClient(postgres: postgres, logger: TestDatabase.logger) }
 
     /// A worker configuration with short times, so tests finish fast.
-    static func fastWorker(queues: [QueueConfiguration] = [QueueConfiguration("default", concurrency: 10)],
+    public static func fastWorker(queues: [QueueConfiguration] = [QueueConfiguration("default", concurrency: 10)],
                            workerID: String = "w-\(UInt32.random(in: 0...UInt32.max))",
                            maintenance: Bool = true, grace: Duration = .seconds(5),
                            poll: Duration = .milliseconds(100), lease: Duration = .seconds(3)) -> JobWorkerConfiguration {
@@ -100,14 +107,14 @@ struct TestEnv: Sendable {
             maintenance: maintenance ? fastMaintenance() : nil)
     }
 
-    static func fastMaintenance() -> MaintenanceConfiguration {
+    public static func fastMaintenance() -> MaintenanceConfiguration {
         MaintenanceConfiguration(leaderTTL: .seconds(1), electionInterval: .milliseconds(200), stageInterval: .milliseconds(100),
                                  rescueInterval: .milliseconds(200), pruneInterval: .seconds(60))
     }
 
     /// Runs a worker process's services (notifier, maintenance, workers) around `body`, then shuts them down
     /// gracefully and waits for them.
-    func withWorker<T: Sendable>(_ registry: JobRegistry, _ configuration: JobWorkerConfiguration,
+    public func withWorker<T: Sendable>(_ registry: JobRegistry, _ configuration: JobWorkerConfiguration,
                                  notifier useNotifier: Bool = true,
                                  _ body: (JobWorkerService) async throws -> T) async throws -> T {
         let config = self.config
@@ -139,7 +146,7 @@ struct TestEnv: Sendable {
     }
 
     /// Counts jobs by state.
-    func count(_ state: JobState? = nil, queue: String? = nil) async throws -> Int {
+    public func count(_ state: JobState? = nil, queue: String? = nil) async throws -> Int {
         let rows = try await postgres.query("""
             SELECT count(*)::int8 FROM jobkit.jobs
             WHERE (\(state?.rawValue)::text IS NULL OR state::text = \(state?.rawValue))
@@ -149,19 +156,19 @@ struct TestEnv: Sendable {
         return 0
     }
 
-    func scalar<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as: T.Type = T.self) async throws -> T? {
+    public func scalar<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as: T.Type = T.self) async throws -> T? {
         for try await v in try await postgres.query(query).decode(T.self) { return v }
         return nil
     }
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for: \(what)" }
+public struct TimedOut: Error, CustomStringConvertible {
+    public var what: String
+    public var description: String { "timed out waiting for: \(what)" }
 }
 
 /// Polls `condition` every 50 ms until it holds, failing after `timeout`.
-func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+public func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return }

@@ -1,0 +1,46 @@
+import Foundation
+
+/// An error a client of filestore can see: a stable `MELMASTOON.FILE.<CODE>` and an HTTP status.
+/// `docs/ERROR_CODES.md` lists every code; a test keeps the two in step.
+public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The catalogue of codes. An opaque struct (like `PSQLError.Code`), so codes can be added freely.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The part after `MELMASTOON.FILE.`.
+        public let name: String
+        /// The HTTP status it maps to.
+        public let status: Int
+        /// One line for the error-code table.
+        public let meaning: String
+
+        init(_ name: String, _ status: Int, _ meaning: String) {
+            self.name = name
+            self.status = status
+            self.meaning = meaning
+        }
+
+        /// `MELMASTOON.FILE.<NAME>`.
+        public var qualified: String { "MELMASTOON.FILE.\(name)" }
+        public var description: String { qualified }
+
+        public static let illegalTransition = Code("ILLEGAL_TRANSITION", 409, "The file's state does not allow this operation.")
+        public static let invalidObjectKey = Code("INVALID_OBJECT_KEY", 400, "An object key is malformed or outside the tenant's prefix.")
+        public static let invalidID = Code("INVALID_ID", 400, "An identifier is malformed or has the wrong prefix.")
+        public static let invalidTenant = Code("INVALID_TENANT", 400, "The tenant id is malformed.")
+        public static let notFound = Code("NOT_FOUND", 404, "No such resource for this tenant.")
+        public static let blobMissing = Code("BLOB_MISSING", 500, "The stored bytes of a file are missing.")
+        public static let storageFailure = Code("STORAGE_FAILURE", 503, "The blob store could not complete the operation.")
+
+        /// Every code, for documentation and tests.
+        public static let all: [Code] = [illegalTransition, invalidObjectKey, invalidID, invalidTenant, notFound, blobMissing, storageFailure]
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.qualified): \(message)" }
+}

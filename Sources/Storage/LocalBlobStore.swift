@@ -1,0 +1,156 @@
+import Crypto
+import Domain
+import Foundation
+import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Blobs as files under a root directory. Writes are atomic and durable: the bytes go to a temporary file
+/// in `<root>/.tmp`, which is fsynced, renamed into place, and the directory is fsynced — so an upload that
+/// was acknowledged survives a crash, and a reader never sees half a file. Blocking calls run on a
+/// `NIOThreadPool`, never on the Swift concurrency pool.
+public struct LocalBlobStore: BlobStore {
+    public let root: URL
+    let pool: NIOThreadPool
+    /// Size of the chunks `read` yields. Default: 256 KiB.
+    public var readChunkSize = 256 * 1024
+
+    public init(root: URL, pool: NIOThreadPool = .singleton) throws {
+        self.root = root.standardizedFileURL
+        self.pool = pool
+        try FileManager.default.createDirectory(at: self.root.appendingPathComponent(".tmp"), withIntermediateDirectories: true)
+    }
+
+    func url(_ key: ObjectKey) -> URL { root.appendingPathComponent(key.path) }
+
+    public func put<S: AsyncSequence & Sendable>(_ key: ObjectKey, body: S, limit: Int64?) async throws -> BlobInfo
+        where S.Element == ByteBuffer {
+        let tmp = root.appendingPathComponent(".tmp/\(UUID().uuidString)")
+        let fd = try await pool.runIfActive { () throws -> Int32 in
+            let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw POSIXFailure("open", tmp.path) }
+            return fd
+        }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            for try await chunk in body {
+                size += Int64(chunk.readableBytes)
+                if let limit, size > limit { throw BlobTooLarge(limit: limit) }
+                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                let bytes = chunk
+                try await pool.runIfActive {
+                    try bytes.withUnsafeReadableBytes { raw in
+                        var offset = 0
+                        while offset < raw.count {
+                            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                            if n < 0 { if errno == EINTR { continue }; throw POSIXFailure("write", tmp.path) }
+                            offset += n
+                        }
+                    }
+                }
+            }
+            let target = url(key)
+            try await pool.runIfActive {
+                guard fsync(fd) == 0 else { throw POSIXFailure("fsync", tmp.path) }
+                close(fd)
+                let dir = target.deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                guard rename(tmp.path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
+                try fsyncDirectory(dir)
+            }
+        } catch {
+            try? await pool.runIfActive { close(fd); unlink(tmp.path) }
+            throw error
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return BlobInfo(key: key, size: size, sha256: digest)
+    }
+
+    public func size(of key: ObjectKey) async throws -> Int64? {
+        let path = url(key).path
+        return try await pool.runIfActive {
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                if errno == ENOENT { return nil }
+                throw POSIXFailure("stat", path)
+            }
+            return Int64(st.st_size)
+        }
+    }
+
+    public func read(_ key: ObjectKey, range: Range<Int64>?) async throws -> AsyncThrowingStream<ByteBuffer, any Error> {
+        let path = url(key).path
+        let pool = self.pool, chunkSize = readChunkSize
+        let fd = try await pool.runIfActive { () throws -> Int32 in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT { throw FileError(.blobMissing, "no blob at \(key)") }
+                throw POSIXFailure("open", path)
+            }
+            return fd
+        }
+        let start = range?.lowerBound ?? 0
+        let end = range?.upperBound
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var offset = start
+                defer { close(fd) }
+                do {
+                    while !Task.isCancelled {
+                        let want = end.map { min(Int64(chunkSize), $0 - offset) } ?? Int64(chunkSize)
+                        if want <= 0 { break }
+                        let at = offset
+                        let buffer = try await pool.runIfActive { () throws -> ByteBuffer in
+                            var buffer = ByteBufferAllocator().buffer(capacity: Int(want))
+                            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(want)) { raw in
+                                let n = pread(fd, raw.baseAddress!, Int(want), off_t(at))
+                                if n < 0 { throw POSIXFailure("pread", path) }
+                                return n
+                            }
+                            _ = n
+                            return buffer
+                        }
+                        if buffer.readableBytes == 0 { break }
+                        offset += Int64(buffer.readableBytes)
+                        continuation.yield(buffer)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func delete(_ key: ObjectKey) async throws {
+        let target = url(key)
+        try await pool.runIfActive {
+            if unlink(target.path) != 0 && errno != ENOENT { throw POSIXFailure("unlink", target.path) }
+            try? fsyncDirectory(target.deletingLastPathComponent())
+        }
+    }
+}
+
+func fsyncDirectory(_ dir: URL) throws {
+    let fd = open(dir.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { throw POSIXFailure("open", dir.path) }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw POSIXFailure("fsync", dir.path) }
+}
+
+/// A failed system call, with errno's text.
+struct POSIXFailure: Error, CustomStringConvertible {
+    var call: String
+    var path: String
+    var code: Int32
+    init(_ call: String, _ path: String) {
+        self.call = call
+        self.path = path
+        self.code = errno
+    }
+    var description: String { "\(call)(\(path)): \(String(cString: strerror(code)))" }
+}
