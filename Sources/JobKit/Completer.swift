@@ -17,6 +17,8 @@ final class Completer: Sendable {
     private let pending = Mutex<[(Int64, JobOutcome)]>([])
     private let signal = WakeSignal()
     private let flushed: @Sendable () -> Void
+    /// Attempts to write one batch before giving up on it (about a minute with the backoff).
+    private let maxWriteAttempts = 20
 
     init(postgres: PostgresClient, workerID: String, batchSize: Int, metrics: JobMetrics, logger: Logger,
          flushed: @escaping @Sendable () -> Void) {
@@ -59,13 +61,18 @@ final class Completer: Sendable {
             }
             if batch.isEmpty { return }
             var delay = Duration.milliseconds(50)
-            while true {
+            for attempt in 1...maxWriteAttempts {
                 do {
                     try await write(batch)
                     break
                 } catch {
-                    // The database is unreachable: keep the outcomes and try again. If this process dies
-                    // meanwhile, the rescuer returns the jobs and they run again (at-least-once).
+                    // The database is unreachable: keep the outcomes and try again. If they cannot be written
+                    // at all, give up: the jobs' leases run out and the rescuer returns them (at-least-once).
+                    if attempt == maxWriteAttempts {
+                        logger.error("completer gave up on a batch; its jobs will be rescued and run again",
+                                     metadata: ["error": "\(String(reflecting: error))", "jobs": "\(batch.count)"])
+                        break
+                    }
                     logger.warning("completer flush failed, retrying", metadata: ["error": "\(String(reflecting: error))", "jobs": "\(batch.count)"])
                     try? await Task.sleep(for: delay)
                     delay = min(delay * 2, .seconds(5))

@@ -23,20 +23,20 @@ import Testing
     static func seed(_ postgres: PostgresClient, tenant: String) async throws {
         let file = PrefixedID(.file).description
         try await postgres.withTransaction(logger: TestDatabase.logger) { tx in
-            try await tx.query("SELECT set_config('app.tenant_id', \(tenant), true)")
-            try await tx.query("INSERT INTO tenants (id, name) VALUES (\(tenant), \(tenant))")
+            try await tx.query("SELECT set_config('app.tenant_id', \(tenant), true)", logger: TestDatabase.logger)
+            try await tx.query("INSERT INTO tenants (id, name) VALUES (\(tenant), \(tenant))", logger: TestDatabase.logger)
             try await tx.query("""
                 INSERT INTO files (id, tenant_id, state, object_key) VALUES (\(file), \(tenant), 'uploaded', 'tenants/' || \(tenant) || '/files/' || \(file) || '/original')
-                """)
+                """, logger: TestDatabase.logger)
             try await tx.query("""
                 INSERT INTO uploads (id, tenant_id, file_id, length, expires_at) VALUES (\(PrefixedID(.upload).description), \(tenant), \(file), 10, now() + interval '1 day')
-                """)
+                """, logger: TestDatabase.logger)
             try await tx.query("""
                 INSERT INTO audit_events (id, tenant_id, actor, action, subject_id) VALUES (\(PrefixedID(.audit).description), \(tenant), 'test', 'file.uploaded', \(file))
-                """)
+                """, logger: TestDatabase.logger)
             try await tx.query("""
                 INSERT INTO outbox_events (id, tenant_id, topic, aggregate_id, payload) VALUES (\(PrefixedID(.event).description), \(tenant), 'file.uploaded.v1', \(file), '{}')
-                """)
+                """, logger: TestDatabase.logger)
         }
     }
 
@@ -63,12 +63,12 @@ import Testing
                 try await Self.seed(postgres, tenant: "globex")
                 for tenant in ["acme", "globex"] {
                     try await postgres.withTransaction(logger: TestDatabase.logger) { tx in
-                        try await tx.query("SELECT set_config('app.tenant_id', \(tenant), true)")
+                        try await tx.query("SELECT set_config('app.tenant_id', \(tenant), true)", logger: TestDatabase.logger)
                         for table in tables {
                             let column = table == "tenants" ? "id" : "tenant_id"
                             var mine = 0, others = 0
                             for try await (m, o) in try await tx.query(PostgresQuery(unsafeSQL:
-                                "SELECT count(*) FILTER (WHERE \(column) = '\(tenant)'), count(*) FILTER (WHERE \(column) <> '\(tenant)') FROM \(table)")).decode((Int64, Int64).self) {
+                                "SELECT count(*) FILTER (WHERE \(column) = '\(tenant)'), count(*) FILTER (WHERE \(column) <> '\(tenant)') FROM \(table)"), logger: TestDatabase.logger).decode((Int64, Int64).self) {
                                 (mine, others) = (Int(m), Int(o))
                             }
                             #expect(mine >= 1, "\(table) shows \(tenant) its own rows")
@@ -83,8 +83,8 @@ import Testing
                 }
                 await #expect(throws: (any Error).self) {
                     try await postgres.withTransaction(logger: TestDatabase.logger) { tx in
-                        try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)")
-                        try await tx.query("INSERT INTO audit_events (id, tenant_id, actor, action, subject_id) VALUES (\(PrefixedID(.audit).description), 'globex', 'x', 'y', 'z')")
+                        try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                        try await tx.query("INSERT INTO audit_events (id, tenant_id, actor, action, subject_id) VALUES (\(PrefixedID(.audit).description), 'globex', 'x', 'y', 'z')", logger: TestDatabase.logger)
                     }
                 }
             }
@@ -97,8 +97,8 @@ import Testing
             func asAcme(_ query: PostgresQuery) async throws -> String? {
                 do {
                     try await env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
-                        try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)")
-                        try await tx.query(query)
+                        try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                        try await tx.query(query, logger: TestDatabase.logger)
                     }
                     return nil
                 } catch let error as PostgresTransactionError {
