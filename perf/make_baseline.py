@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Turns a run_all.sh results.jsonl into perf/baseline.json: per config, the median of each headline figure
-over its reps, plus filestore's ratios against the best peer. Usage: make_baseline.py RESULTS.jsonl COMMAND [EXTRA.jsonl]"""
+over its reps, plus filestore's ratios against the best peer. Usage: make_baseline.py RESULTS.jsonl COMMAND [BACKLOG.jsonl [DURABLE_FETCH.jsonl]]"""
 import json, statistics, sys, datetime
 
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -35,7 +35,14 @@ for field, higher in [("jobs_per_s", True), ("enqueue_per_s", True), ("lat_p50_m
 out = {"generated": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "command": command,
        "protocol": "shared/bench/peers/README.md; medians of interleaved reps; fsync and synchronous_commit on",
        "configs": configs, "filestore_vs_best_peer": ratios}
+keys = ["n", "jobs_per_s", "enqueue_per_s", "lat_p50_ms", "lat_p99_ms", "complete", "worker_peak_rss_kb", "settings"]
 if len(sys.argv) > 3:
     extra = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
-    out["backlog_runs"] = [{k: r.get(k) for k in ["n", "jobs_per_s", "enqueue_per_s", "complete", "worker_peak_rss_kb", "settings"]} for r in extra]
+    out["backlog_runs"] = [{k: r.get(k) for k in keys} for r in extra]
+    if "jobs_per_s" in ours:
+        ref = ours["jobs_per_s"]["median"]
+        out["backlog_vs_20k"] = [round(r["jobs_per_s"] / ref, 3) for r in extra if r.get("jobs_per_s")]
+if len(sys.argv) > 4:
+    extra = [json.loads(l) for l in open(sys.argv[4]) if l.strip()]
+    out["durable_fetch_variant_runs"] = [{k: r.get(k) for k in keys} for r in extra]
 print(json.dumps(out, indent=2, sort_keys=True))
