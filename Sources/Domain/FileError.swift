@@ -30,8 +30,19 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let blobMissing = Code("BLOB_MISSING", 500, "The stored bytes of a file are missing.")
         public static let storageFailure = Code("STORAGE_FAILURE", 503, "The blob store could not complete the operation.")
 
+        public static let unauthenticated = Code("UNAUTHENTICATED", 401, "No bearer token, or one that is malformed, expired or signed by an unknown key.")
+        public static let forbidden = Code("FORBIDDEN", 403, "The token lacks the scope this operation needs.")
+        public static let tenantMismatch = Code("TENANT_MISMATCH", 403, "X-Tenant-Id names another tenant than the token.")
+        public static let invalidRequest = Code("INVALID_REQUEST", 400, "A header, parameter or body is malformed.")
+        public static let payloadTooLarge = Code("PAYLOAD_TOO_LARGE", 413, "The body is larger than the configured maximum.")
+        public static let checksumMismatch = Code("CHECKSUM_MISMATCH", 422, "The bytes received do not match the checksum the client sent.")
+        public static let internalError = Code("INTERNAL", 500, "An unexpected failure; the request id finds it in the logs.")
+
         /// Every code, for documentation and tests.
-        public static let all: [Code] = [illegalTransition, invalidObjectKey, invalidID, invalidTenant, notFound, blobMissing, storageFailure]
+        public static let all: [Code] = [
+            illegalTransition, invalidObjectKey, invalidID, invalidTenant, notFound, blobMissing, storageFailure,
+            unauthenticated, forbidden, tenantMismatch, invalidRequest, payloadTooLarge, checksumMismatch, internalError,
+        ]
     }
 
     public let code: Code

@@ -1,0 +1,19 @@
+/// Limits and policies of the file API. Every field has a documented default.
+public struct APIConfiguration: Sendable {
+    /// Largest direct upload, checked from `Content-Length` before any byte is read and again on the bytes
+    /// received. Default: 5 GiB.
+    public var maxUploadBytes: Int64
+    /// Most files in one page of `GET /v1/files`. Default: 100.
+    public var maxPageSize: Int
+    /// The queue scan jobs go to. Default: `scan`.
+    public var scanQueue: String
+    /// The queue deletion (purge) jobs go to. Default: `maintenance`.
+    public var maintenanceQueue: String
+
+    public init(maxUploadBytes: Int64 = 5 << 30, maxPageSize: Int = 100, scanQueue: String = "scan", maintenanceQueue: String = "maintenance") {
+        self.maxUploadBytes = maxUploadBytes
+        self.maxPageSize = maxPageSize
+        self.scanQueue = scanQueue
+        self.maintenanceQueue = maintenanceQueue
+    }
+}

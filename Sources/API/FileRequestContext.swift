@@ -1,0 +1,24 @@
+import Domain
+import Hummingbird
+import Logging
+
+/// The request context of the file API: Hummingbird's core storage plus the caller's identity.
+public struct FileRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by ``AuthMiddleware`` for every authenticated request.
+    public var identity: Identity?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.identity = nil
+    }
+
+    /// Uploads stream; this only bounds bodies that are collected (JSON requests).
+    public var maxUploadSize: Int { 1024 * 1024 }
+
+    /// The identity, or `UNAUTHENTICATED` (routes behind ``AuthMiddleware`` always have one).
+    public func requireIdentity() throws -> Identity {
+        guard let identity else { throw FileError(.unauthenticated, "authentication required") }
+        return identity
+    }
+}

@@ -1,0 +1,132 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// A file as the API returns it.
+public struct FileResource: ResponseCodable, Sendable, Hashable {
+    public var id: String
+    public var state: String
+    public var name: String?
+    public var size: Int64?
+    public var sha256: String?
+    public var content_type: String?
+    public var declared_content_type: String?
+    public var created_at: Date
+    public var updated_at: Date
+
+    init(_ f: FileRecord) {
+        id = f.id.description
+        state = f.state.rawValue
+        name = f.originalName
+        size = f.size
+        sha256 = f.sha256
+        content_type = f.contentType
+        declared_content_type = f.declaredType
+        created_at = f.createdAt
+        updated_at = f.updatedAt
+    }
+}
+
+/// A page of files.
+public struct FilePage: ResponseCodable, Sendable {
+    public var files: [FileResource]
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    public var next_cursor: String?
+}
+
+/// `/v1/files`: upload, list, get, delete.
+public struct FileRoutes: Sendable {
+    let service: FileService
+
+    public init(service: FileService) { self.service = service }
+
+    public func add(to group: RouterGroup<FileRequestContext>) {
+        group.post("files") { request, context -> EditedResponse<FileResource> in
+            let identity = try context.requireIdentity()
+            let upload = try Self.uploadRequest(request, context: context)
+            let file = try await service.upload(request.body, as: identity, upload)
+            return EditedResponse(status: .created, headers: [.location: "/v1/files/\(file.id)"], response: FileResource(file))
+        }
+        group.get("files") { request, context -> FilePage in
+            let identity = try context.requireIdentity()
+            let q = request.uri.queryParameters
+            let limit = try q["limit"].map { text -> Int in
+                guard let n = Int(String(text)), n > 0 else { throw FileError(.invalidRequest, "limit must be a positive integer") }
+                return n
+            } ?? 50
+            let cursor = try q["cursor"].map { try Self.fileID(String($0)) }
+            let state = try q["state"].map { text -> FileState in
+                guard let s = FileState(rawValue: String(text)) else {
+                    throw FileError(.invalidRequest, "unknown state '\(text)'; states are \(FileState.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return s
+            }
+            let files = try await service.list(after: cursor, state: state, limit: limit, as: identity)
+            let full = files.count == min(limit, service.configuration.maxPageSize)
+            return FilePage(files: files.map(FileResource.init), next_cursor: full ? files.last?.id.description : nil)
+        }
+        group.get("files/:id") { _, context -> FileResource in
+            let identity = try context.requireIdentity()
+            return FileResource(try await service.get(try Self.fileID(context.parameters.get("id") ?? ""), as: identity))
+        }
+        group.delete("files/:id") { request, context -> FileResource in
+            let identity = try context.requireIdentity()
+            let id = try Self.fileID(context.parameters.get("id") ?? "")
+            return FileResource(try await service.delete(id, as: identity, requestID: context.id,
+                                                         traceContext: request.headers[.traceparent]))
+        }
+    }
+
+    static func fileID(_ text: String) throws -> PrefixedID {
+        guard let id = PrefixedID(parsing: text, as: .file) else {
+            throw FileError(.invalidID, "'\(text.prefix(64))' is not a file id (med_…)")
+        }
+        return id
+    }
+
+    static func uploadRequest(_ request: Request, context: FileRequestContext) throws -> FileService.UploadRequest {
+        let headers = request.headers
+        var length: Int64?
+        if let text = headers[.contentLength] {
+            guard let n = Int64(text), n >= 0 else { throw FileError(.invalidRequest, "Content-Length is not a number") }
+            length = n
+        }
+        var sha: String?
+        if let digest = headers[.contentDigest] {
+            sha = try parseContentDigest(digest)
+        }
+        let name = headers[.uploadFilename] ?? request.uri.queryParameters["name"].map(String.init)
+        if let name, name.utf8.count > 255 || name.contains(where: { $0.isNewline || $0 == "\0" }) {
+            throw FileError(.invalidRequest, "file name must be at most 255 bytes without control characters")
+        }
+        return .init(declaredLength: length, declaredType: headers[.contentType], originalName: name, expectedSHA256: sha,
+                     requestID: context.id, traceContext: headers[.traceparent])
+    }
+
+    /// `sha-256=:BASE64:` (RFC 9530) → lower-case hex; other algorithms are ignored, a malformed value refused.
+    static func parseContentDigest(_ header: String) throws -> String? {
+        for part in header.split(separator: ",") {
+            let item = part.trimmingCharacters(in: .whitespaces)
+            guard item.lowercased().hasPrefix("sha-256=") else { continue }
+            let value = item.dropFirst("sha-256=".count)
+            guard value.hasPrefix(":"), value.hasSuffix(":"), value.count > 2,
+                  let data = Data(base64Encoded: String(value.dropFirst().dropLast())), data.count == 32 else {
+                throw FileError(.invalidRequest, "Content-Digest sha-256 must be :base64 of 32 bytes:")
+            }
+            return data.map { String(format: "%02x", $0) }.joined()
+        }
+        return nil
+    }
+}
+
+/// Builds the file API's router: ops endpoints, then `/v1` behind errors and authentication.
+public func makeFileAPIRouter(service: FileService, keys: TokenKeys, ops: OpsRoutes) -> Router<FileRequestContext> {
+    let router = Router(context: FileRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    ops.add(to: router)
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys))
+    FileRoutes(service: service).add(to: v1)
+    return router
+}

@@ -1,0 +1,125 @@
+import Domain
+import Foundation
+import JobKit
+import Logging
+import NIOCore
+import PostgresNIO
+import Storage
+
+/// The file API's use cases: accept bytes, record them and enqueue the work, in one transaction.
+public struct FileService: Sendable {
+    public let database: TenantDatabase
+    public let blobs: any BlobStore
+    public let configuration: APIConfiguration
+    let repository: FileRepository
+    let jobs: JobClient
+
+    public init(database: TenantDatabase, blobs: any BlobStore, configuration: APIConfiguration = APIConfiguration()) {
+        self.database = database
+        self.blobs = blobs
+        self.configuration = configuration
+        self.repository = FileRepository(logger: database.logger)
+        self.jobs = JobClient(postgres: database.postgres, logger: database.logger)
+    }
+
+    /// What the caller sent along with the bytes.
+    public struct UploadRequest: Sendable {
+        public var declaredLength: Int64?
+        public var declaredType: String?
+        public var originalName: String?
+        /// Lower-case hex SHA-256 the client computed, if it sent one.
+        public var expectedSHA256: String?
+        public var requestID: String?
+        public var traceContext: String?
+        public init(declaredLength: Int64? = nil, declaredType: String? = nil, originalName: String? = nil,
+                    expectedSHA256: String? = nil, requestID: String? = nil, traceContext: String? = nil) {
+            self.declaredLength = declaredLength
+            self.declaredType = declaredType
+            self.originalName = originalName
+            self.expectedSHA256 = expectedSHA256
+            self.requestID = requestID
+            self.traceContext = traceContext
+        }
+    }
+
+    /// Streams `body` to the blob store, verifies the checksum, then records the file as `uploaded`, its
+    /// audit and outbox events and its scan job in one transaction. Nothing is kept if any step fails.
+    public func upload<S: AsyncSequence & Sendable>(_ body: S, as identity: Identity, _ request: UploadRequest) async throws -> FileRecord
+        where S.Element == ByteBuffer {
+        try identity.require(.filesWrite)
+        if let length = request.declaredLength, length > configuration.maxUploadBytes {
+            throw FileError(.payloadTooLarge, "declared length \(length) exceeds the maximum of \(configuration.maxUploadBytes) bytes")
+        }
+        let tenant = identity.tenant
+        let id = PrefixedID(.file)
+        let key = try ObjectKey(tenant: tenant, file: id)
+        let store = TenantBlobs(tenant: tenant, store: blobs)
+        let info: BlobInfo
+        do {
+            info = try await store.put(key, body: body, limit: configuration.maxUploadBytes)
+        } catch is BlobTooLarge {
+            throw FileError(.payloadTooLarge, "body exceeds the maximum of \(configuration.maxUploadBytes) bytes")
+        }
+        do {
+            if let length = request.declaredLength, length != info.size {
+                throw FileError(.invalidRequest, "received \(info.size) bytes but Content-Length said \(length)")
+            }
+            if let expected = request.expectedSHA256, expected != info.sha256 {
+                throw FileError(.checksumMismatch, "sha-256 of the bytes received is \(info.sha256), the client sent \(expected)")
+            }
+            var prefix: [UInt8] = []
+            for try await chunk in try await store.read(key, range: 0..<Int64(ContentSniffer.prefixLength)) {
+                prefix += chunk.readableBytesView
+            }
+            let now = Date()
+            let file = FileRecord(id: id, tenant: tenant, state: .uploaded, objectKey: key, originalName: request.originalName,
+                                  declaredType: request.declaredType, contentType: ContentSniffer.sniff(prefix), size: info.size,
+                                  sha256: info.sha256, urlGeneration: 1, createdAt: now, updatedAt: now)
+            let scan = JobInsert(kind: "scan", argsJSON: "{\"file_id\":\"\(id)\",\"tenant_id\":\"\(tenant.value)\"}",
+                                 queue: configuration.scanQueue, uniqueKey: "scan:\(id)", tenantID: tenant.value,
+                                 traceContext: request.traceContext)
+            try await database.transaction(tenant) { tx in
+                try await repository.ensureTenant(tenant, on: tx)
+                try await repository.insertUploaded(file, on: tx)
+                try await repository.audit(file, action: "file.uploaded", actor: identity.subject, requestID: request.requestID,
+                                           traceContext: request.traceContext, details: ["size": "\(info.size)"], on: tx)
+                try await repository.outbox(file, topic: "file.uploaded.v1", traceContext: request.traceContext, on: tx)
+                try await jobs.enqueue(scan, on: tx)
+            }
+            return try await get(id, as: identity)
+        } catch {
+            try? await store.delete(key)
+            throw error
+        }
+    }
+
+    /// One file of the caller's tenant; another tenant's file is `NOT_FOUND`, as is a missing one.
+    public func get(_ id: PrefixedID, as identity: Identity) async throws -> FileRecord {
+        try identity.require(.filesRead)
+        guard let file = try await database.transaction(identity.tenant, { try await repository.file(id, on: $0) }) else {
+            throw FileError(.notFound, "no file \(id)")
+        }
+        return file
+    }
+
+    /// A page of the caller's files, newest first.
+    public func list(after: PrefixedID?, state: FileState?, limit: Int, as identity: Identity) async throws -> [FileRecord] {
+        try identity.require(.filesRead)
+        let n = min(max(1, limit), configuration.maxPageSize)
+        return try await database.transaction(identity.tenant) { try await repository.list(after: after, state: state, limit: n, on: $0) }
+    }
+
+    /// Marks the file deleted (the guard refuses it from `erased`) and enqueues the purge of its blobs.
+    public func delete(_ id: PrefixedID, as identity: Identity, requestID: String?, traceContext: String?) async throws -> FileRecord {
+        try identity.require(.filesWrite)
+        let purge = JobInsert(kind: "file.purge", argsJSON: "{\"file_id\":\"\(id)\",\"tenant_id\":\"\(identity.tenant.value)\"}",
+                              queue: configuration.maintenanceQueue, uniqueKey: "purge:\(id)", tenantID: identity.tenant.value,
+                              traceContext: traceContext)
+        return try await database.transaction(identity.tenant) { tx in
+            let file = try await repository.transition(id, on: .deleted, actor: identity.subject, requestID: requestID,
+                                                       traceContext: traceContext, tx: tx)
+            try await jobs.enqueue(purge, on: tx)
+            return file
+        }
+    }
+}
