@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "filestore",
             dependencies: [
-                "JobKit", "Jobs", "API", "Scheduler",
+                "JobKit", "Jobs", "API", "Scheduler", "Domain", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

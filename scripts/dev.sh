@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # From nothing to a running filestore on one machine: installs missing Debian packages, builds, starts the
-# project's PostgreSQL under .data/, migrates, and runs every part in one process (`filestore dev`).
-# Extra arguments go to `filestore dev` (e.g. --queues default,scan --concurrency 20).
+# project's PostgreSQL under .data/, migrates (as the schema owner), and runs the file API and the workers in
+# one process (`filestore dev`) as the service's own role, filestore_app (row-level security applies).
+# Extra arguments go to `filestore dev` (e.g. --api-port 8081 --queues default,scan).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 "$REPO/scripts/pg.sh" start
-export DATABASE_URL=${DATABASE_URL:-$("$REPO/scripts/pg.sh" url)}
+port=${FILESTORE_PG_PORT:-5544}
+export MIGRATE_DATABASE_URL=${MIGRATE_DATABASE_URL:-postgres://filestore@127.0.0.1:$port/filestore}
+export DATABASE_URL=${DATABASE_URL:-postgres://filestore_app@127.0.0.1:$port/filestore}
+# A development signing key, made once and kept (git-ignored) under .data/.
+if [[ -z ${FILESTORE_JWT_KEYS:-} && -z ${FILESTORE_JWT_KEYS_FILE:-} ]]; then
+  [[ -s .data/jwt-keys ]] || { umask 077; echo "dev=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .data/jwt-keys; }
+  export FILESTORE_JWT_KEYS_FILE=$REPO/.data/jwt-keys
+fi
+export FILESTORE_BLOB_DIR=${FILESTORE_BLOB_DIR:-$REPO/.data/blobs}
 log "building"
 swift build --product filestore
-exec "$(swift build --show-bin-path)/filestore" dev "$@"
+bin="$(swift build --show-bin-path)/filestore"
+log "a token for tenant 'demo': $bin token issue --tenant demo --scope files:read files:write   (with FILESTORE_JWT_KEYS_FILE=$FILESTORE_JWT_KEYS_FILE)"
+exec "$bin" dev "$@"

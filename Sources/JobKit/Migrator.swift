@@ -115,9 +115,14 @@ public struct Migrator: Sendable {
     }
 
     /// Throws ``JobKitError/Code/databaseBehind`` unless every version up to `required` is applied.
+    /// Read-only, so the service's own role (which may not create tables) can run it (`/readyz`).
     public func requireVersion(_ required: Int) async throws {
-        let applied = try await appliedVersions()
-        let current = applied.keys.max() ?? 0
+        var current = 0
+        let rows = try await postgres.query("""
+            SELECT CASE WHEN to_regclass('public.schema_migrations') IS NULL THEN 0
+                        ELSE (SELECT coalesce(max(version), 0) FROM public.schema_migrations) END
+            """, logger: logger)
+        for try await v in rows.decode(Int32.self) { current = Int(v) }
         guard current >= required else {
             throw JobKitError(.databaseBehind, "the database schema is at version \(current) but this build needs \(required): run `filestore migrate`")
         }

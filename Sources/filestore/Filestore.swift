@@ -1,4 +1,6 @@
 import ArgumentParser
+import JobKit
+import PostgresNIO
 
 /// The one `filestore` binary: every process and operator command is a subcommand.
 @main
@@ -7,10 +9,19 @@ struct Filestore: AsyncParsableCommand {
         commandName: "filestore",
         abstract: "Multi-tenant file storage whose asynchronous work runs as rows of a PostgreSQL job table.",
         subcommands: [
-            DevCommand.self, WorkCommand.self, MigrateCommand.self,
+            DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, TokenCommand.self,
             JobsCommand.self, DLQCommand.self, QueuesCommand.self, BenchCommand.self,
         ]
     )
+}
+
+/// Runs a long-running process and turns its failure into one clear line for the operator.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do { try await body() } catch let error as JobKitError {
+        throw CLIError(error.description)
+    } catch let error as PSQLError {
+        throw CLIError("database error: \(String(reflecting: error))")
+    }
 }
 
 /// The schema version this build needs; `migrations/` holds files up to it (a test checks they agree).

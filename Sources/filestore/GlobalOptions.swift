@@ -16,9 +16,18 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    /// Runs `body` with a running pool, then shuts the pool down.
-    func withClient<T: Sendable>(_ body: @Sendable (JobClient) async throws -> T) async throws -> T {
-        let config = try configuration()
+    /// The connection that applies migrations: the schema owner (`MIGRATE_DATABASE_URL`), which may differ
+    /// from the service's own role (`DATABASE_URL`, `filestore_app` in production). Defaults to the latter.
+    func migrationConfiguration() throws -> DatabaseConfiguration {
+        guard databaseURL == nil, let url = ProcessInfo.processInfo.environment["MIGRATE_DATABASE_URL"] else { return try configuration() }
+        do { return try DatabaseConfiguration(url: url) } catch let error as JobKitError {
+            throw ValidationError("MIGRATE_DATABASE_URL: \(error.message)")
+        }
+    }
+
+    /// Runs `body` with a running pool (on the migration connection when `migrating`), then shuts it down.
+    func withClient<T: Sendable>(migrating: Bool = false, _ body: @Sendable (JobClient) async throws -> T) async throws -> T {
+        let config = migrating ? try migrationConfiguration() : try configuration()
         // A one-shot command: the pool's background chatter (e.g. a lease requested a moment before run()
         // starts) is noise here; errors still reach the operator through the thrown error.
         var background = makeLogger("filestore.postgres")

@@ -11,7 +11,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let migrations = try loadMigrations(directory)
-        try await db.withClient { client in
+        try await db.withClient(migrating: true) { client in
             let migrator = Migrator(postgres: client.postgres, logger: makeLogger("filestore.migrate"))
             if status {
                 let applied = try await migrator.appliedVersions()

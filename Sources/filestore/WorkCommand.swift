@@ -77,34 +77,45 @@ struct WorkCommand: AsyncParsableCommand {
         let metrics = bootstrapMetrics()
         var registry = JobRegistry.filestore()
         registry.register(NoopWorker(onStart: { _, latency in report.record(latency) }))
-        let process = WorkerProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
-                                    httpHost: options.httpHost, httpPort: options.httpPort == 0 ? nil : options.httpPort,
-                                    registry: registry, metrics: metrics, durableFetch: options.durableFetch)
-        do { try await process.run() } catch let error as JobKitError { throw CLIError(error.description) }
+        let process = FilestoreProcess(database: try db.configuration(), worker: try options.workerConfiguration(), registry: registry,
+                                       metrics: metrics, opsHost: options.httpHost, opsPort: options.httpPort == 0 ? nil : options.httpPort,
+                                       durableFetch: options.durableFetch)
+        try await runReportingErrors { try await process.run() }
         if options.reportJSON { print(report.json()) }
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the file API (stateless; run many behind a load balancer).")
+    @OptionGroup var db: DatabaseOptions
+    @OptionGroup var serve: ServeOptions
+
+    func run() async throws {
+        let process = FilestoreProcess(database: try db.configuration(), worker: nil, registry: JobRegistry(), metrics: bootstrapMetrics(),
+                                       api: try await serve.api())
+        try await runReportingErrors { try await process.run() }
     }
 }
 
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Migrate, then run every part of filestore in one process (workers with maintenance; the API and scheduler join as they land).")
+        abstract: "Migrate, then run the file API and the workers (with maintenance) in one process.")
     @OptionGroup var db: DatabaseOptions
     @OptionGroup var options: WorkOptions
+    @OptionGroup var serve: ServeOptions
 
     func run() async throws {
         let migrations = try loadMigrations(nil)
-        try await db.withClient { client in
+        try await db.withClient(migrating: true) { client in
             let done = try await Migrator(postgres: client.postgres, logger: makeLogger("filestore.migrate")).migrate(migrations)
             if !done.isEmpty { print("applied migrations \(done)") }
         }
-        let metrics = bootstrapMetrics()
-        var registry = JobRegistry.filestore()
-        registry.register(NoopWorker())
-        let process = WorkerProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
-                                    httpHost: options.httpHost, httpPort: options.httpPort == 0 ? nil : options.httpPort,
-                                    registry: registry, metrics: metrics, durableFetch: options.durableFetch)
-        print("filestore dev: workers on queues \(options.queues); ops endpoints on http://\(options.httpHost):\(options.httpPort)/healthz")
-        try await process.run()
+        let api = try await serve.api()
+        let process = FilestoreProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
+                                       registry: JobRegistry.filestore(), metrics: bootstrapMetrics(), api: api,
+                                       durableFetch: options.durableFetch)
+        print("filestore dev: file API on http://\(api.host):\(api.port)/v1/files (health: /healthz); workers on \(options.queues)")
+        try await runReportingErrors { try await process.run() }
     }
 }

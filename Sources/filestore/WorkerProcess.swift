@@ -8,60 +8,79 @@ import Metrics
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
-import Synchronization
+import Storage
 
-/// Assembles a worker process: pool, LISTEN notifier, workers, leader-elected maintenance, queue
-/// gauges and the ops HTTP endpoints, as one `ServiceGroup` that drains in order on SIGTERM/SIGINT.
-struct WorkerProcess {
+/// Assembles one filestore process from its parts — pool, LISTEN notifier, workers, leader-elected
+/// maintenance, queue gauges, the file API or the bare ops endpoints — as one `ServiceGroup` that drains in
+/// reverse order on SIGTERM/SIGINT (HTTP first, then workers, then the pools).
+struct FilestoreProcess {
+    struct API {
+        var host: String
+        var port: Int
+        var configuration: APIConfiguration
+        var blobDirectory: URL
+        var keys: TokenKeys
+    }
+
     var database: DatabaseConfiguration
-    var worker: JobWorkerConfiguration
-    var httpHost = "127.0.0.1"
-    var httpPort: Int?
+    /// Workers to run; `nil` runs none (`serve`).
+    var worker: JobWorkerConfiguration?
     var registry: JobRegistry
     var metrics: PrometheusCollectorRegistry
+    /// The file API (with /healthz, /readyz, /metrics), for `serve` and `dev`.
+    var api: API?
+    /// Only the ops endpoints, for `work`.
+    var opsHost = "127.0.0.1"
+    var opsPort: Int?
     /// Wait for a WAL flush on every fetch too; by default fetches go through a pool whose sessions commit
     /// asynchronously (see `JobWorkerService.init`: safe under at-least-once delivery).
     var durableFetch = false
 
-    /// Runs until a signal (or `stop`) shuts it down.
     func run() async throws {
-        let logger = makeLogger("filestore.work")
+        let logger = makeLogger("filestore")
+        // Refuse to run against a database that is behind this build.
+        try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, logger: logger)
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
-        let db = database
-        let notifier = Notifier(connect: { try await db.connect(logger: makeLogger("filestore.listen")) }, logger: logger)
-        let fetchPostgres = durableFetch ? postgres
-            : PostgresClient(configuration: database.fetchClientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
-        let workers = JobWorkerService(postgres: postgres, fetchPostgres: fetchPostgres, registry: registry, configuration: worker,
-                                       notifier: notifier, logger: logger)
-        var services: [any Service] = [postgres, notifier]
-        if !durableFetch { services.insert(fetchPostgres, at: 1) }
-        var isLeader: @Sendable () -> Bool = { false }
-        if let maintenance = worker.maintenance {
-            let service = MaintenanceService(postgres: postgres, candidateID: worker.workerID, configuration: maintenance,
-                                             notifier: notifier, logger: logger)
-            services.append(service)
-            isLeader = { service.isLeader }
+        var services: [any Service] = [postgres]
+        if let worker {
+            let db = database
+            let notifier = Notifier(connect: { try await db.connect(logger: makeLogger("filestore.listen")) }, logger: logger)
+            let fetchPostgres = durableFetch ? postgres
+                : PostgresClient(configuration: database.fetchClientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
+            if !durableFetch { services.append(fetchPostgres) }
+            services.append(notifier)
+            var isLeader: @Sendable () -> Bool = { false }
+            if let maintenance = worker.maintenance {
+                let service = MaintenanceService(postgres: postgres, candidateID: worker.workerID, configuration: maintenance,
+                                                 notifier: notifier, logger: logger)
+                services.append(service)
+                isLeader = { service.isLeader }
+            }
+            services.append(QueueStatsReporter(client: JobClient(postgres: postgres, logger: logger), isActive: isLeader, logger: logger))
+            services.append(JobWorkerService(postgres: postgres, fetchPostgres: fetchPostgres, registry: registry, configuration: worker,
+                                             notifier: notifier, logger: logger))
         }
-        let client = JobClient(postgres: postgres, logger: logger)
-        services.append(QueueStatsReporter(client: client, isActive: isLeader, logger: logger))
-        services.append(workers)
-        if let httpPort {
+        let required = FilestoreSchema.requiredVersion
+        let ops = OpsRoutes(registry: metrics, readiness: {
+            do {
+                try await Migrator(postgres: postgres, logger: logger).requireVersion(required)
+                return nil
+            } catch { return "\(error)" }
+        })
+        var httpLogger = makeLogger("filestore.http")
+        httpLogger.logLevel = max(httpLogger.logLevel, .warning)
+        if let api {
+            let service = FileService(database: TenantDatabase(postgres: postgres, logger: logger),
+                                      blobs: try LocalBlobStore(root: api.blobDirectory), configuration: api.configuration)
+            let router = makeFileAPIRouter(service: service, keys: api.keys, ops: ops)
+            services.append(Application(router: router, configuration: .init(address: .hostname(api.host, port: api.port)), logger: httpLogger))
+        } else if let opsPort {
             let router = Router()
-            let required = FilestoreSchema.requiredVersion
-            OpsRoutes(registry: metrics, readiness: {
-                do {
-                    try await Migrator(postgres: postgres, logger: logger).requireVersion(required)
-                    return nil
-                } catch { return "\(error)" }
-            }).add(to: router)
-            var appLogger = makeLogger("filestore.http")
-            appLogger.logLevel = .warning
-            services.append(Application(router: router, configuration: .init(address: .hostname(httpHost, port: httpPort)), logger: appLogger))
+            ops.add(to: router)
+            services.append(Application(router: router, configuration: .init(address: .hostname(opsHost, port: opsPort)), logger: httpLogger))
         }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        // Refuse to work against a database that is behind this build.
-        try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, logger: logger)
         try await group.run()
     }
 }

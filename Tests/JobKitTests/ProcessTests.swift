@@ -101,3 +101,47 @@ import Testing
         #expect(r.stderr.contains("run `filestore migrate`"), "\(r.stderr)")
     }
 }
+
+/// The file API as a real process: `filestore token issue`, then `filestore serve`, driven by curl.
+@Suite struct ServeProcessTests {
+    @Test func serveAcceptsAnUploadWithAnIssuedToken() async throws {
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let app = TestDatabase.appRole(env.config)
+            let key = "FILESTORE_JWT_KEYS=k1=serve-test-key-0123456789abcdef0123"
+            let blobs = FileManager.default.temporaryDirectory.appendingPathComponent("serve-blobs-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: blobs) }
+            setenv("FILESTORE_JWT_KEYS", String(key.dropFirst("FILESTORE_JWT_KEYS=".count)), 1)
+            setenv("FILESTORE_BLOB_DIR", blobs.path, 1)
+            let token = try await FilestoreBinary.run(["token", "issue", "--tenant", "demo", "--scope", "files:read", "files:write", "--ttl", "10m"], database: app)
+            #expect(token.status == 0, "\(token.stderr)")
+            let bad = try await FilestoreBinary.run(["token", "issue", "--tenant", "demo", "--scope", "files:everything"], database: app)
+            #expect(bad.status != 0)
+            #expect(bad.stderr.contains("unknown scope 'files:everything'"))
+            let port = Int.random(in: 20000...40000)
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID()).log")
+            let server = try FilestoreBinary.start(["serve", "--api-port", "\(port)"], database: app, log: log)
+            defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
+            func curl(_ args: [String]) async throws -> String {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                p.arguments = ["-s", "-w", "\n%{http_code}"] + args
+                let out = Pipe()
+                p.standardOutput = out
+                try p.run()
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                return String(decoding: data, as: UTF8.self)
+            }
+            try await eventually("serve is up", timeout: .seconds(30)) { try await curl(["http://127.0.0.1:\(port)/readyz"]).hasSuffix("200") }
+            let jwt = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let upload = try await curl(["-X", "POST", "-H", "Authorization: Bearer \(jwt)", "-H", "Upload-Filename: hello.txt",
+                                         "--data-binary", "hello, filestore", "http://127.0.0.1:\(port)/v1/files"])
+            #expect(upload.hasSuffix("201"), "\(upload)")
+            #expect(upload.contains("\"content_type\":\"text\\/plain\"") || upload.contains("\"content_type\":\"text/plain\""))
+            let unauthorized = try await curl(["http://127.0.0.1:\(port)/v1/files"])
+            #expect(unauthorized.hasSuffix("401"))
+            #expect(unauthorized.contains("MELMASTOON.FILE.UNAUTHENTICATED"))
+            #expect(try await env.count(queue: "scan") == 1)
+        }
+    }
+}
