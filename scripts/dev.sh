@@ -15,6 +15,10 @@ if [[ -z ${FILESTORE_JWT_KEYS:-} && -z ${FILESTORE_JWT_KEYS_FILE:-} ]]; then
   [[ -s .data/jwt-keys ]] || { umask 077; echo "dev=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .data/jwt-keys; }
   export FILESTORE_JWT_KEYS_FILE=$REPO/.data/jwt-keys
 fi
+if [[ -z ${FILESTORE_URL_KEYS:-} && -z ${FILESTORE_URL_KEYS_FILE:-} ]]; then
+  [[ -s .data/url-keys ]] || { umask 077; echo "dev=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .data/url-keys; }
+  export FILESTORE_URL_KEYS_FILE=$REPO/.data/url-keys
+fi
 export FILESTORE_BLOB_DIR=${FILESTORE_BLOB_DIR:-$REPO/.data/blobs}
 log "building"
 swift build --product filestore

@@ -121,12 +121,16 @@ public struct FileRoutes: Sendable {
     }
 }
 
-/// Builds the file API's router: ops endpoints, then `/v1` behind errors and authentication.
-public func makeFileAPIRouter(service: FileService, keys: TokenKeys, ops: OpsRoutes) -> Router<FileRequestContext> {
+/// Builds the file API's router: ops endpoints and signed downloads, then `/v1` behind authentication;
+/// every error in the uniform envelope.
+public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URLSigner, ops: OpsRoutes) -> Router<FileRequestContext> {
     let router = Router(context: FileRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     ops.add(to: router)
+    let downloads = DownloadRoutes(service: service, signer: signer)
+    downloads.addPublic(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys))
     FileRoutes(service: service).add(to: v1)
+    downloads.addAuthenticated(to: v1)
     return router
 }

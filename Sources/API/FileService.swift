@@ -109,6 +109,44 @@ public struct FileService: Sendable {
         return try await database.transaction(identity.tenant) { try await repository.list(after: after, state: state, limit: n, on: $0) }
     }
 
+    /// A signed download URL for one of the caller's files.
+    public func signedURL(_ id: PrefixedID, variant: String, ttl: TimeInterval, signer: URLSigner, as identity: Identity)
+        async throws -> (path: String, expires: Date) {
+        try identity.require(.filesRead)
+        guard variant == "original" else { throw FileError(.notFound, "file \(id) has no variant '\(variant.prefix(32))'") }
+        let file = try await get(id, as: identity)
+        return signer.sign(tenant: identity.tenant, file: id, variant: variant, generation: file.urlGeneration, ttl: ttl)
+    }
+
+    /// Revokes every signed URL issued so far for the file (bumps its URL generation).
+    public func revokeURLs(_ id: PrefixedID, as identity: Identity, requestID: String?) async throws -> FileRecord {
+        try identity.require(.filesWrite)
+        return try await database.transaction(identity.tenant) { tx in
+            guard var file = try await repository.file(id, on: tx, forUpdate: true) else { throw FileError(.notFound, "no file \(id)") }
+            try await tx.query("UPDATE files SET url_generation = url_generation + 1, updated_at = now() WHERE id = \(id.description)",
+                               logger: database.logger)
+            file.urlGeneration += 1
+            try await repository.audit(file, action: "file.urls_revoked", actor: identity.subject, requestID: requestID,
+                                       traceContext: nil, details: ["generation": "\(file.urlGeneration)"], on: tx)
+            return file
+        }
+    }
+
+    /// The one download guard: the file exists for `tenant`, the URL's generation (if any) is current, and
+    /// the file is servable — a file not yet scanned clean, quarantined, failed or deleted is never served.
+    public func openForDownload(tenant: TenantID, id: PrefixedID, generation: Int?) async throws -> FileRecord {
+        guard let file = try await database.transaction(tenant, { try await repository.file(id, on: $0) }) else {
+            throw FileError(.notFound, "no file \(id)")
+        }
+        if let generation, generation != file.urlGeneration {
+            throw FileError(.urlRevoked, "the URLs of file \(id) were revoked")
+        }
+        guard file.state.isServable else {
+            throw FileError(.notServable, "file \(id) is \(file.state.rawValue) and cannot be downloaded")
+        }
+        return file
+    }
+
     /// Marks the file deleted (the guard refuses it from `erased`) and enqueues the purge of its blobs.
     public func delete(_ id: PrefixedID, as identity: Identity, requestID: String?, traceContext: String?) async throws -> FileRecord {
         try identity.require(.filesWrite)

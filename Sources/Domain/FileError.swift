@@ -37,11 +37,17 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let payloadTooLarge = Code("PAYLOAD_TOO_LARGE", 413, "The body is larger than the configured maximum.")
         public static let checksumMismatch = Code("CHECKSUM_MISMATCH", 422, "The bytes received do not match the checksum the client sent.")
         public static let internalError = Code("INTERNAL", 500, "An unexpected failure; the request id finds it in the logs.")
+        public static let signatureInvalid = Code("SIGNATURE_INVALID", 403, "The signed URL is malformed, tampered with or signed by an unknown key.")
+        public static let urlExpired = Code("URL_EXPIRED", 403, "The signed URL has expired.")
+        public static let urlRevoked = Code("URL_REVOKED", 403, "The signed URL was revoked (the file's URLs were revoked after it was issued).")
+        public static let notServable = Code("NOT_SERVABLE", 409, "The file is not ready (not yet scanned clean, quarantined, failed or deleted) and is never served.")
+        public static let rangeNotSatisfiable = Code("RANGE_NOT_SATISFIABLE", 416, "The requested byte range lies outside the file.")
 
         /// Every code, for documentation and tests.
         public static let all: [Code] = [
             illegalTransition, invalidObjectKey, invalidID, invalidTenant, notFound, blobMissing, storageFailure,
             unauthenticated, forbidden, tenantMismatch, invalidRequest, payloadTooLarge, checksumMismatch, internalError,
+            signatureInvalid, urlExpired, urlRevoked, notServable, rangeNotSatisfiable,
         ]
     }
 

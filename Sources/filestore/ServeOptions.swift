@@ -22,7 +22,18 @@ struct ServeOptions: ParsableArguments {
 
     func api() async throws -> FilestoreProcess.API {
         FilestoreProcess.API(host: apiHost, port: apiPort, configuration: try apiConfiguration(),
-                             blobDirectory: URL(fileURLWithPath: blobDir), keys: try await keys())
+                             blobDirectory: URL(fileURLWithPath: blobDir), keys: try await keys(), signer: try signer())
+    }
+
+    /// Download-URL keys from `FILESTORE_URL_KEYS` (`kid=secret,…`) or `FILESTORE_URL_KEYS_FILE`; the first signs.
+    /// `FILESTORE_URL_MAX_TTL` (seconds, default 3600) caps a URL's lifetime.
+    func signer(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> URLSigner {
+        var text = env["FILESTORE_URL_KEYS"] ?? ""
+        if let path = env["FILESTORE_URL_KEYS_FILE"] { text += "\n" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "") }
+        let maxTTL = env["FILESTORE_URL_MAX_TTL"].flatMap(Double.init) ?? 3600
+        do { return try URLSigner(keys: TokenKeys.parse(text), maximumTTL: maxTTL) } catch {
+            throw CLIError("cannot load URL signing keys: \(error). Set FILESTORE_URL_KEYS=kid=secret[,kid=secret] (secrets of 32+ bytes) or FILESTORE_URL_KEYS_FILE")
+        }
     }
 
     func keys() async throws -> TokenKeys {

@@ -20,6 +20,7 @@ struct FilestoreProcess {
         var configuration: APIConfiguration
         var blobDirectory: URL
         var keys: TokenKeys
+        var signer: URLSigner
     }
 
     var database: DatabaseConfiguration
@@ -72,7 +73,7 @@ struct FilestoreProcess {
         if let api {
             let service = FileService(database: TenantDatabase(postgres: postgres, logger: logger),
                                       blobs: try LocalBlobStore(root: api.blobDirectory), configuration: api.configuration)
-            let router = makeFileAPIRouter(service: service, keys: api.keys, ops: ops)
+            let router = makeFileAPIRouter(service: service, keys: api.keys, signer: api.signer, ops: ops)
             services.append(Application(router: router, configuration: .init(address: .hostname(api.host, port: api.port)), logger: httpLogger))
         } else if let opsPort {
             let router = Router()

@@ -22,6 +22,8 @@ struct APIHarness: Sendable {
 
     static let secretA = "test-key-a-0123456789abcdef0123456789"
     static let secretB = "test-key-b-0123456789abcdef0123456789"
+    static let urlSecretNew = "url-key-new-0123456789abcdef012345678"
+    static let urlSecretOld = "url-key-old-0123456789abcdef012345678"
 
     static func with(configuration: APIConfiguration = APIConfiguration(),
                      _ body: @Sendable (APIHarness, any TestClientProtocol) async throws -> Void) async throws {
@@ -34,7 +36,8 @@ struct APIHarness: Sendable {
                 let service = FileService(database: TenantDatabase(postgres: appPostgres, logger: TestDatabase.logger),
                                           blobs: try LocalBlobStore(root: root), configuration: configuration)
                 let harness = APIHarness(env: env, keys: keys, blobRoot: root, service: service)
-                let router = makeFileAPIRouter(service: service, keys: keys,
+                let signer = try URLSigner(keys: [("u2", urlSecretNew), ("u1", urlSecretOld)], maximumTTL: 600)
+                let router = makeFileAPIRouter(service: service, keys: keys, signer: signer,
                                                ops: OpsRoutes(registry: PrometheusCollectorRegistry(), readiness: { nil }))
                 try await Application(router: router).test(.router) { client in try await body(harness, client) }
             }

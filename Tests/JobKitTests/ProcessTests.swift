@@ -112,6 +112,7 @@ import Testing
             defer { try? FileManager.default.removeItem(at: blobs) }
             setenv("FILESTORE_JWT_KEYS", String(key.dropFirst("FILESTORE_JWT_KEYS=".count)), 1)
             setenv("FILESTORE_BLOB_DIR", blobs.path, 1)
+            setenv("FILESTORE_URL_KEYS", "u1=serve-url-key-0123456789abcdef01234", 1)
             let token = try await FilestoreBinary.run(["token", "issue", "--tenant", "demo", "--scope", "files:read", "files:write", "--ttl", "10m"], database: app)
             #expect(token.status == 0, "\(token.stderr)")
             let bad = try await FilestoreBinary.run(["token", "issue", "--tenant", "demo", "--scope", "files:everything"], database: app)

@@ -1,0 +1,114 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Storage
+
+/// Downloads: `GET|HEAD /v1/download/{tenant}/{file}/{variant}?exp&gen&kid&sig` (the signed URL is the
+/// credential) and `GET|HEAD /v1/files/{id}/content` (bearer token). Both go through
+/// ``FileService/openForDownload(tenant:id:generation:)``, serve Range (206/416), ETag/If-None-Match (304),
+/// a safe Content-Disposition and `X-Content-Type-Options: nosniff`.
+struct DownloadRoutes: Sendable {
+    let service: FileService
+    let signer: URLSigner
+
+    struct URLRequestBody: Decodable {
+        var variant: String?
+        var ttl_seconds: Double?
+    }
+
+    struct SignedURL: ResponseCodable {
+        var url: String
+        var expires_at: Date
+    }
+
+    func addPublic(to router: Router<FileRequestContext>) {
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("v1/download/:tenant/:file/:variant", method: method) { request, context -> Response in
+                let p = context.parameters
+                var query: [String: String] = [:]
+                for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
+                let grant = try signer.verify(method: request.method.rawValue, tenant: p.get("tenant") ?? "", file: p.get("file") ?? "",
+                                              variant: p.get("variant") ?? "", query: query)
+                let file = try await service.openForDownload(tenant: grant.tenant, id: grant.file, generation: grant.generation)
+                return try await serve(file, request: request)
+            }
+        }
+    }
+
+    func addAuthenticated(to group: RouterGroup<FileRequestContext>) {
+        for method in [HTTPRequest.Method.get, .head] {
+            group.on("files/:id/content", method: method) { request, context -> Response in
+                let identity = try context.requireIdentity()
+                try identity.require(.filesRead)
+                let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
+                let file = try await service.openForDownload(tenant: identity.tenant, id: id, generation: nil)
+                return try await serve(file, request: request)
+            }
+        }
+        group.post("files/:id/urls") { request, context -> EditedResponse<SignedURL> in
+            let identity = try context.requireIdentity()
+            let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
+            let body = try await request.decode(as: URLRequestBody.self, context: context)
+            if let ttl = body.ttl_seconds, !(ttl > 0) { throw FileError(.invalidRequest, "ttl_seconds must be positive") }
+            let signed = try await service.signedURL(id, variant: body.variant ?? "original", ttl: body.ttl_seconds ?? 900,
+                                                     signer: signer, as: identity)
+            return EditedResponse(status: .created, response: SignedURL(url: signed.path, expires_at: signed.expires))
+        }
+        group.post("files/:id/urls/revoke") { _, context -> FileResource in
+            let identity = try context.requireIdentity()
+            let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
+            return FileResource(try await service.revokeURLs(id, as: identity, requestID: context.id))
+        }
+    }
+
+    func serve(_ file: FileRecord, request: Request) async throws -> Response {
+        guard let size = file.size, let sha = file.sha256 else { throw FileError(.blobMissing, "file \(file.id) has no stored bytes") }
+        let etag = "\"\(sha)\""
+        var headers: HTTPFields = [
+            .eTag: etag, .acceptRanges: "bytes", .xContentTypeOptions: "nosniff", .cacheControl: "private, no-cache",
+            .contentDisposition: ContentDisposition.attachment(filename: file.originalName),
+            .contentType: file.contentType ?? "application/octet-stream",
+        ]
+        if let inm = request.headers[.ifNoneMatch],
+           inm.split(separator: ",").contains(where: { let t = $0.trimmingCharacters(in: .whitespaces); return t == etag || t == "*" || t == "W/\(etag)" }) {
+            return Response(status: .notModified, headers: [.eTag: etag])
+        }
+        let range = ByteRange.parse(request.headers[.range], size: size)
+        let status: HTTPResponse.Status
+        let byteRange: Range<Int64>?
+        switch range {
+        case .whole:
+            status = .ok
+            byteRange = nil
+        case .partial(let r):
+            status = .partialContent
+            byteRange = r
+            headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(size)"
+        case .unsatisfiable:
+            throw RangeNotSatisfiable(size: size)
+        }
+        let length = byteRange.map { $0.upperBound - $0.lowerBound } ?? size
+        headers[.contentLength] = String(length)
+        if request.method == .head { return Response(status: status, headers: headers) }
+        let blobs = TenantBlobs(tenant: file.tenant, store: service.blobs)
+        let stream = try await blobs.read(file.objectKey, range: byteRange)
+        return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
+    }
+}
+
+/// 416 with the `Content-Range: bytes */size` the RFC asks for.
+struct RangeNotSatisfiable: Error, HTTPResponseError {
+    var size: Int64
+    var status: HTTPResponse.Status { .rangeNotSatisfiable }
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = ErrorMiddleware<BasicRequestContext>.response(FileError(.rangeNotSatisfiable, "the file has \(size) bytes"), requestID: context.id)
+        response.headers[.contentRange] = "bytes */\(size)"
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+}
