@@ -32,13 +32,18 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func response(_ error: FileError, requestID: String, status: HTTPResponse.Status? = nil) -> Response {
+    /// The error document without a request id (stored for idempotent replays).
+    static func errorBody(_ error: FileError, requestID: String = "") -> ByteBuffer {
         let body = ErrorBody(error: .init(code: error.code.qualified, message: error.message, request_id: requestID))
-        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        return ByteBuffer(data: (try? JSONEncoder().encode(body)) ?? Data())
+    }
+
+    static func response(_ error: FileError, requestID: String, status: HTTPResponse.Status? = nil) -> Response {
+        let data = errorBody(error, requestID: requestID)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .requestID: requestID]
         if error.code == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: status ?? HTTPResponse.Status(code: error.code.status), headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(data: data)))
+                        body: .init(byteBuffer: data))
     }
 }
 

@@ -12,6 +12,7 @@ import Storage
 struct DownloadRoutes: Sendable {
     let service: FileService
     let signer: URLSigner
+    let idempotency: Idempotency
 
     struct URLRequestBody: Decodable {
         var variant: String?
@@ -47,19 +48,28 @@ struct DownloadRoutes: Sendable {
                 return try await serve(file, request: request)
             }
         }
-        group.post("files/:id/urls") { request, context -> EditedResponse<SignedURL> in
+        group.post("files/:id/urls") { request, context -> Response in
             let identity = try context.requireIdentity()
             let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
-            let body = try await request.decode(as: URLRequestBody.self, context: context)
+            var request = request
+            let bytes = try await request.collectBody(upTo: context.maxUploadSize)
+            let body: URLRequestBody
+            do { body = try JSONDecoder().decode(URLRequestBody.self, from: Data(buffer: bytes)) } catch {
+                throw FileError(.invalidRequest, "body must be a JSON object like {\"ttl_seconds\": 300, \"variant\": \"original\"}")
+            }
             if let ttl = body.ttl_seconds, !(ttl > 0) { throw FileError(.invalidRequest, "ttl_seconds must be positive") }
-            let signed = try await service.signedURL(id, variant: body.variant ?? "original", ttl: body.ttl_seconds ?? 900,
-                                                     signer: signer, as: identity)
-            return EditedResponse(status: .created, response: SignedURL(url: signed.path, expires_at: signed.expires))
+            return try await idempotency.run(request, identity: identity, bodyBytes: bytes) {
+                let signed = try await service.signedURL(id, variant: body.variant ?? "original", ttl: body.ttl_seconds ?? 900,
+                                                         signer: signer, as: identity)
+                return try Idempotency.json(SignedURL(url: signed.path, expires_at: signed.expires), status: .created)
+            }
         }
-        group.post("files/:id/urls/revoke") { _, context -> FileResource in
+        group.post("files/:id/urls/revoke") { request, context -> Response in
             let identity = try context.requireIdentity()
             let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
-            return FileResource(try await service.revokeURLs(id, as: identity, requestID: context.id))
+            return try await idempotency.run(request, identity: identity) {
+                try Idempotency.json(FileResource(try await service.revokeURLs(id, as: identity, requestID: context.id)))
+            }
         }
     }
 

@@ -39,15 +39,21 @@ public struct FilePage: ResponseCodable, Sendable {
 /// `/v1/files`: upload, list, get, delete.
 public struct FileRoutes: Sendable {
     let service: FileService
+    let idempotency: Idempotency
 
-    public init(service: FileService) { self.service = service }
+    public init(service: FileService, idempotency: Idempotency) {
+        self.service = service
+        self.idempotency = idempotency
+    }
 
     public func add(to group: RouterGroup<FileRequestContext>) {
-        group.post("files") { request, context -> EditedResponse<FileResource> in
+        group.post("files") { request, context -> Response in
             let identity = try context.requireIdentity()
             let upload = try Self.uploadRequest(request, context: context)
-            let file = try await service.upload(request.body, as: identity, upload)
-            return EditedResponse(status: .created, headers: [.location: "/v1/files/\(file.id)"], response: FileResource(file))
+            return try await idempotency.run(request, identity: identity) {
+                let file = try await service.upload(request.body, as: identity, upload)
+                return try Idempotency.json(FileResource(file), status: .created, location: "/v1/files/\(file.id)")
+            }
         }
         group.get("files") { request, context -> FilePage in
             let identity = try context.requireIdentity()
@@ -71,11 +77,13 @@ public struct FileRoutes: Sendable {
             let identity = try context.requireIdentity()
             return FileResource(try await service.get(try Self.fileID(context.parameters.get("id") ?? ""), as: identity))
         }
-        group.delete("files/:id") { request, context -> FileResource in
+        group.delete("files/:id") { request, context -> Response in
             let identity = try context.requireIdentity()
             let id = try Self.fileID(context.parameters.get("id") ?? "")
-            return FileResource(try await service.delete(id, as: identity, requestID: context.id,
-                                                         traceContext: request.headers[.traceparent]))
+            return try await idempotency.run(request, identity: identity) {
+                try Idempotency.json(FileResource(try await service.delete(id, as: identity, requestID: context.id,
+                                                                           traceContext: request.headers[.traceparent])))
+            }
         }
     }
 
@@ -127,10 +135,11 @@ public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URL
     let router = Router(context: FileRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     ops.add(to: router)
-    let downloads = DownloadRoutes(service: service, signer: signer)
+    let idempotency = Idempotency(database: service.database)
+    let downloads = DownloadRoutes(service: service, signer: signer, idempotency: idempotency)
     downloads.addPublic(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys))
-    FileRoutes(service: service).add(to: v1)
+    FileRoutes(service: service, idempotency: idempotency).add(to: v1)
     downloads.addAuthenticated(to: v1)
     return router
 }

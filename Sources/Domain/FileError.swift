@@ -42,12 +42,14 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let urlRevoked = Code("URL_REVOKED", 403, "The signed URL was revoked (the file's URLs were revoked after it was issued).")
         public static let notServable = Code("NOT_SERVABLE", 409, "The file is not ready (not yet scanned clean, quarantined, failed or deleted) and is never served.")
         public static let rangeNotSatisfiable = Code("RANGE_NOT_SATISFIABLE", 416, "The requested byte range lies outside the file.")
+        public static let idempotencyKeyReused = Code("IDEMPOTENCY_KEY_REUSED", 422, "The Idempotency-Key was used before with a different request.")
+        public static let idempotencyInProgress = Code("IDEMPOTENCY_IN_PROGRESS", 409, "A request with this Idempotency-Key is still being processed.")
 
         /// Every code, for documentation and tests.
         public static let all: [Code] = [
             illegalTransition, invalidObjectKey, invalidID, invalidTenant, notFound, blobMissing, storageFailure,
             unauthenticated, forbidden, tenantMismatch, invalidRequest, payloadTooLarge, checksumMismatch, internalError,
-            signatureInvalid, urlExpired, urlRevoked, notServable, rangeNotSatisfiable,
+            signatureInvalid, urlExpired, urlRevoked, notServable, rangeNotSatisfiable, idempotencyKeyReused, idempotencyInProgress,
         ]
     }
 

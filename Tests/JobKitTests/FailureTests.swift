@@ -77,7 +77,8 @@ import Testing
                 try await eventually("snoozed") { try await env.client.job(id: id).state == .scheduled }
                 let snoozed = try await env.client.job(id: id)
                 #expect(snoozed.attempt == 0)
-                #expect(snoozed.scheduledAt > Date().addingTimeInterval(0.1))
+                // Scheduled 400 ms after the attempt (measured on the database's clock, not the test's).
+                #expect(snoozed.scheduledAt.timeIntervalSince(try #require(snoozed.attemptedAt)) >= 0.39)
                 try await eventually("completed after the snooze") { try await env.client.job(id: id).state == .completed }
             }
             // Both runs were attempt 1: the snooze did not use the only attempt.
