@@ -7,6 +7,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 "$REPO/scripts/pg.sh" start
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$("$REPO/scripts/pg.sh" url)}
+# Python tools the tests use, from PyPI, in a venv under the ignored .data folder.
+VENV=$REPO/.data/venv
+if [[ ! -x $VENV/bin/openapi-spec-validator ]]; then
+  log "installing openapi-spec-validator into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check openapi-spec-validator==0.8.1
+fi
+log "validating openapi/v1.yaml"
+"$VENV/bin/openapi-spec-validator" openapi/v1.yaml
 log "building (first build of the dependencies takes several minutes)"
 swift build --build-tests
 log "running tests against $TEST_DATABASE_URL"

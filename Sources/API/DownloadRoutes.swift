@@ -24,9 +24,9 @@ struct DownloadRoutes: Sendable {
         var expires_at: Date
     }
 
-    func addPublic(to router: Router<FileRequestContext>) {
+    func addPublic(to router: Router<FileRequestContext>, table: RouteTable) {
         for method in [HTTPRequest.Method.get, .head] {
-            router.on("v1/download/:tenant/:file/:variant", method: method) { request, context -> Response in
+            table.on(router, "v1/download/:tenant/:file/:variant", method) { request, context -> Response in
                 let p = context.parameters
                 var query: [String: String] = [:]
                 for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
@@ -38,9 +38,9 @@ struct DownloadRoutes: Sendable {
         }
     }
 
-    func addAuthenticated(to group: RouterGroup<FileRequestContext>) {
+    func addAuthenticated(to group: RouterGroup<FileRequestContext>, table: RouteTable) {
         for method in [HTTPRequest.Method.get, .head] {
-            group.on("files/:id/content", method: method) { request, context -> Response in
+            table.on(group, prefix: "v1", "files/:id/content", method) { request, context -> Response in
                 let identity = try context.requireIdentity()
                 try identity.require(.filesRead)
                 let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
@@ -48,7 +48,7 @@ struct DownloadRoutes: Sendable {
                 return try await serve(file, request: request)
             }
         }
-        group.post("files/:id/urls") { request, context -> Response in
+        table.on(group, prefix: "v1", "files/:id/urls", .post) { request, context -> Response in
             let identity = try context.requireIdentity()
             let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
             var request = request
@@ -64,7 +64,7 @@ struct DownloadRoutes: Sendable {
                 return try Idempotency.json(SignedURL(url: signed.path, expires_at: signed.expires), status: .created)
             }
         }
-        group.post("files/:id/urls/revoke") { request, context -> Response in
+        table.on(group, prefix: "v1", "files/:id/urls/revoke", .post) { request, context -> Response in
             let identity = try context.requireIdentity()
             let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
             return try await idempotency.run(request, identity: identity) {

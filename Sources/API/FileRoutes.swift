@@ -46,8 +46,8 @@ public struct FileRoutes: Sendable {
         self.idempotency = idempotency
     }
 
-    public func add(to group: RouterGroup<FileRequestContext>) {
-        group.post("files") { request, context -> Response in
+    func add(to group: RouterGroup<FileRequestContext>, table: RouteTable) {
+        table.on(group, prefix: "v1", "files", .post) { request, context -> Response in
             let identity = try context.requireIdentity()
             let upload = try Self.uploadRequest(request, context: context)
             return try await idempotency.run(request, identity: identity) {
@@ -55,7 +55,7 @@ public struct FileRoutes: Sendable {
                 return try Idempotency.json(FileResource(file), status: .created, location: "/v1/files/\(file.id)")
             }
         }
-        group.get("files") { request, context -> FilePage in
+        table.on(group, prefix: "v1", "files", .get) { request, context -> FilePage in
             let identity = try context.requireIdentity()
             let q = request.uri.queryParameters
             let limit = try q["limit"].map { text -> Int in
@@ -73,11 +73,11 @@ public struct FileRoutes: Sendable {
             let full = files.count == min(limit, service.configuration.maxPageSize)
             return FilePage(files: files.map(FileResource.init), next_cursor: full ? files.last?.id.description : nil)
         }
-        group.get("files/:id") { _, context -> FileResource in
+        table.on(group, prefix: "v1", "files/:id", .get) { _, context -> FileResource in
             let identity = try context.requireIdentity()
             return FileResource(try await service.get(try Self.fileID(context.parameters.get("id") ?? ""), as: identity))
         }
-        group.delete("files/:id") { request, context -> Response in
+        table.on(group, prefix: "v1", "files/:id", .delete) { request, context -> Response in
             let identity = try context.requireIdentity()
             let id = try Self.fileID(context.parameters.get("id") ?? "")
             return try await idempotency.run(request, identity: identity) {
@@ -131,15 +131,16 @@ public struct FileRoutes: Sendable {
 
 /// Builds the file API's router: ops endpoints and signed downloads, then `/v1` behind authentication;
 /// every error in the uniform envelope.
-public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URLSigner, ops: OpsRoutes) -> Router<FileRequestContext> {
+public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URLSigner, ops: OpsRoutes,
+                              table: RouteTable = RouteTable()) -> Router<FileRequestContext> {
     let router = Router(context: FileRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    ops.add(to: router)
+    ops.add(to: router, table: table)
     let idempotency = Idempotency(database: service.database)
     let downloads = DownloadRoutes(service: service, signer: signer, idempotency: idempotency)
-    downloads.addPublic(to: router)
+    downloads.addPublic(to: router, table: table)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys))
-    FileRoutes(service: service, idempotency: idempotency).add(to: v1)
-    downloads.addAuthenticated(to: v1)
+    FileRoutes(service: service, idempotency: idempotency).add(to: v1, table: table)
+    downloads.addAuthenticated(to: v1, table: table)
     return router
 }

@@ -17,10 +17,10 @@ public struct OpsRoutes: Sendable {
         self.readiness = readiness
     }
 
-    /// Adds the routes to `router`.
-    public func add<Context: RequestContext>(to router: Router<Context>) {
-        router.get("healthz") { _, _ in "ok\n" }
-        router.get("readyz") { _, _ -> Response in
+    /// Adds the routes to `router` (recording them in `table`).
+    public func add<Context: RequestContext>(to router: Router<Context>, table: RouteTable = RouteTable()) {
+        table.on(router, "healthz", .get) { _, _ in "ok\n" }
+        table.on(router, "readyz", .get) { _, _ -> Response in
             if let reason = await readiness() {
                 return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: "not ready: \(reason)\n")))
@@ -28,7 +28,7 @@ public struct OpsRoutes: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
-        router.get("metrics") { _, _ -> Response in
+        table.on(router, "metrics", .get) { _, _ -> Response in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)
             registry.emit(into: &buffer)
