@@ -9,11 +9,18 @@ public struct APIConfiguration: Sendable {
     public var scanQueue: String
     /// The queue deletion (purge) jobs go to. Default: `maintenance`.
     public var maintenanceQueue: String
+    /// A tenant's byte quota when its row sets none (`tenants.quota_bytes`); `nil`: unlimited. Default: `nil`.
+    public var defaultQuotaBytes: Int64?
+    /// A tenant's file-count quota when its row sets none (`tenants.quota_files`); `nil`: unlimited. Default: `nil`.
+    public var defaultQuotaFiles: Int64?
 
-    public init(maxUploadBytes: Int64 = 5 << 30, maxPageSize: Int = 100, scanQueue: String = "scan", maintenanceQueue: String = "maintenance") {
+    public init(maxUploadBytes: Int64 = 5 << 30, maxPageSize: Int = 100, scanQueue: String = "scan", maintenanceQueue: String = "maintenance",
+                defaultQuotaBytes: Int64? = nil, defaultQuotaFiles: Int64? = nil) {
         self.maxUploadBytes = maxUploadBytes
         self.maxPageSize = maxPageSize
         self.scanQueue = scanQueue
         self.maintenanceQueue = maintenanceQueue
+        self.defaultQuotaBytes = defaultQuotaBytes
+        self.defaultQuotaFiles = defaultQuotaFiles
     }
 }

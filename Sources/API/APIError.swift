@@ -16,6 +16,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Self.response(error, requestID: context.id)
         } catch let error as RangeNotSatisfiable {
             return try error.response(from: request, context: context)
+        } catch let error as RateLimited {
+            return try error.response(from: request, context: context)
         } catch let error as HTTPError {
             let code: FileError.Code = switch error.status.code {
             case 404: .notFound

@@ -24,9 +24,9 @@ struct DownloadRoutes: Sendable {
         var expires_at: Date
     }
 
-    func addPublic(to router: Router<FileRequestContext>, table: RouteTable) {
+    func addPublic(to group: RouterGroup<FileRequestContext>, table: RouteTable) {
         for method in [HTTPRequest.Method.get, .head] {
-            table.on(router, "v1/download/:tenant/:file/:variant", method) { request, context -> Response in
+            table.on(group, prefix: "", "v1/download/:tenant/:file/:variant", method) { request, context -> Response in
                 let p = context.parameters
                 var query: [String: String] = [:]
                 for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }

@@ -132,14 +132,15 @@ public struct FileRoutes: Sendable {
 /// Builds the file API's router: ops endpoints and signed downloads, then `/v1` behind authentication;
 /// every error in the uniform envelope.
 public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URLSigner, ops: OpsRoutes,
-                              table: RouteTable = RouteTable()) -> Router<FileRequestContext> {
+                              limiter: RateLimiter = RateLimiter(), table: RouteTable = RouteTable()) -> Router<FileRequestContext> {
     let router = Router(context: FileRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     ops.add(to: router, table: table)
     let idempotency = Idempotency(database: service.database)
     let downloads = DownloadRoutes(service: service, signer: signer, idempotency: idempotency)
-    downloads.addPublic(to: router, table: table)
-    let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys))
+    let public_ = router.group("").add(middleware: RateLimitMiddleware(limiter: limiter))
+    downloads.addPublic(to: public_, table: table)
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys)).add(middleware: RateLimitMiddleware(limiter: limiter))
     FileRoutes(service: service, idempotency: idempotency).add(to: v1, table: table)
     downloads.addAuthenticated(to: v1, table: table)
     return router

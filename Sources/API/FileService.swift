@@ -51,6 +51,10 @@ public struct FileService: Sendable {
             throw FileError(.payloadTooLarge, "declared length \(length) exceeds the maximum of \(configuration.maxUploadBytes) bytes")
         }
         let tenant = identity.tenant
+        // Quotas, first from the declared length before any byte is read…
+        try await database.transaction(tenant) { tx in
+            try await checkQuota(tenant, adding: request.declaredLength ?? 0, lock: false, on: tx)
+        }
         let id = PrefixedID(.file)
         let key = try ObjectKey(tenant: tenant, file: id)
         let store = TenantBlobs(tenant: tenant, store: blobs)
@@ -80,6 +84,8 @@ public struct FileService: Sendable {
                                  traceContext: request.traceContext)
             try await database.transaction(tenant) { tx in
                 try await repository.ensureTenant(tenant, on: tx)
+                // …and again on the bytes received, serialized per tenant by the lock on its row.
+                try await checkQuota(tenant, adding: info.size, lock: true, on: tx)
                 try await repository.insertUploaded(file, on: tx)
                 try await repository.audit(file, action: "file.uploaded", actor: identity.subject, requestID: request.requestID,
                                            traceContext: request.traceContext, details: ["size": "\(info.size)"], on: tx)
@@ -90,6 +96,30 @@ public struct FileService: Sendable {
         } catch {
             try? await store.delete(key)
             throw error
+        }
+    }
+
+    /// Throws `QUOTA_EXCEEDED` if one more file of `bytes` would pass the tenant's quotas.
+    func checkQuota(_ tenant: TenantID, adding bytes: Int64, lock: Bool, on tx: PostgresConnection) async throws {
+        var quotaBytes = configuration.defaultQuotaBytes, quotaFiles = configuration.defaultQuotaFiles
+        let q = try await tx.query("""
+            SELECT quota_bytes, quota_files FROM tenants WHERE id = \(tenant.value) \(unescaped: lock ? "FOR UPDATE" : "")
+            """, logger: database.logger)
+        for try await (b, f) in q.decode((Int64?, Int64?).self) {
+            quotaBytes = b ?? quotaBytes
+            quotaFiles = f ?? quotaFiles
+        }
+        guard quotaBytes != nil || quotaFiles != nil else { return }
+        var usedBytes: Int64 = 0, usedFiles: Int64 = 0
+        let u = try await tx.query("""
+            SELECT coalesce(sum(size), 0)::int8, count(*)::int8 FROM files WHERE state NOT IN ('deleted', 'erased')
+            """, logger: database.logger)
+        for try await (b, f) in u.decode((Int64, Int64).self) { (usedBytes, usedFiles) = (b, f) }
+        if let quotaBytes, usedBytes + bytes > quotaBytes {
+            throw FileError(.quotaExceeded, "tenant \(tenant) uses \(usedBytes) of \(quotaBytes) bytes; \(bytes) more do not fit")
+        }
+        if let quotaFiles, usedFiles + 1 > quotaFiles {
+            throw FileError(.quotaExceeded, "tenant \(tenant) has \(usedFiles) of \(quotaFiles) files")
         }
     }
 

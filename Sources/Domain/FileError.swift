@@ -43,6 +43,8 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notServable = Code("NOT_SERVABLE", 409, "The file is not ready (not yet scanned clean, quarantined, failed or deleted) and is never served.")
         public static let rangeNotSatisfiable = Code("RANGE_NOT_SATISFIABLE", 416, "The requested byte range lies outside the file.")
         public static let idempotencyKeyReused = Code("IDEMPOTENCY_KEY_REUSED", 422, "The Idempotency-Key was used before with a different request.")
+        public static let rateLimited = Code("RATE_LIMITED", 429, "Too many requests for this tenant and endpoint; retry after Retry-After seconds.")
+        public static let quotaExceeded = Code("QUOTA_EXCEEDED", 409, "The upload would exceed the tenant's quota of bytes or files.")
         public static let idempotencyInProgress = Code("IDEMPOTENCY_IN_PROGRESS", 409, "A request with this Idempotency-Key is still being processed.")
 
         /// Every code, for documentation and tests.
@@ -50,6 +52,7 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
             illegalTransition, invalidObjectKey, invalidID, invalidTenant, notFound, blobMissing, storageFailure,
             unauthenticated, forbidden, tenantMismatch, invalidRequest, payloadTooLarge, checksumMismatch, internalError,
             signatureInvalid, urlExpired, urlRevoked, notServable, rangeNotSatisfiable, idempotencyKeyReused, idempotencyInProgress,
+            rateLimited, quotaExceeded,
         ]
     }
 

@@ -25,7 +25,7 @@ struct APIHarness: Sendable {
     static let urlSecretNew = "url-key-new-0123456789abcdef012345678"
     static let urlSecretOld = "url-key-old-0123456789abcdef012345678"
 
-    static func with(configuration: APIConfiguration = APIConfiguration(),
+    static func with(configuration: APIConfiguration = APIConfiguration(), limiter: RateLimiter = RateLimiter(),
                      _ body: @Sendable (APIHarness, any TestClientProtocol) async throws -> Void) async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             try await TestDatabase.withClient(TestDatabase.appRole(env.config)) { appPostgres in
@@ -38,7 +38,7 @@ struct APIHarness: Sendable {
                 let harness = APIHarness(env: env, keys: keys, blobRoot: root, service: service)
                 let signer = try URLSigner(keys: [("u2", urlSecretNew), ("u1", urlSecretOld)], maximumTTL: 600)
                 let router = makeFileAPIRouter(service: service, keys: keys, signer: signer,
-                                               ops: OpsRoutes(registry: PrometheusCollectorRegistry(), readiness: { nil }))
+                                               ops: OpsRoutes(registry: PrometheusCollectorRegistry(), readiness: { nil }), limiter: limiter)
                 try await Application(router: router).test(.router) { client in try await body(harness, client) }
             }
         }
