@@ -134,6 +134,8 @@ public struct FileRoutes: Sendable {
 public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URLSigner, ops: OpsRoutes,
                               limiter: RateLimiter = RateLimiter(), table: RouteTable = RouteTable()) -> Router<FileRequestContext> {
     let router = Router(context: FileRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: ErrorMiddleware())
     ops.add(to: router, table: table)
     let idempotency = Idempotency(database: service.database)

@@ -13,6 +13,21 @@ struct Filestore: AsyncParsableCommand {
             JobsCommand.self, DLQCommand.self, QueuesCommand.self, BenchCommand.self,
         ]
     )
+
+    /// Installs the log handler (JSON lines by default), then parses and runs the command.
+    static func main() async {
+        bootstrapLogging()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Runs a long-running process and turns its failure into one clear line for the operator.
