@@ -5,7 +5,7 @@ import Logging
 import PostgresNIO
 
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [BenchQueueCommand.self])
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [BenchQueueCommand.self, BenchUploadCommand.self])
 }
 
 /// The queue benchmark, following the protocol of `shared/bench/peers/README.md` so that it runs beside

@@ -15,6 +15,23 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("max-upload-bytes"), help: "Largest direct upload.")
     var maxUploadBytes: Int64 = Int64(ProcessInfo.processInfo.environment["FILESTORE_MAX_UPLOAD_BYTES"] ?? "") ?? (5 << 30)
 
+    @Option(name: .customLong("rate-limits"), help: "Per tenant and endpoint class: `upload=20/40,read=100/200,download=200/400,manage=20/40` (per second/burst), or `off`.")
+    var rateLimits = ProcessInfo.processInfo.environment["FILESTORE_RATE_LIMITS"] ?? ""
+
+    func limiter() throws -> RateLimiter {
+        if rateLimits == "off" { return RateLimiter(limits: [:]) }
+        var limits = RateLimiter.defaultLimits
+        for part in rateLimits.split(separator: ",") where !part.isEmpty {
+            let kv = part.split(separator: "=", maxSplits: 1)
+            let nums = kv.count == 2 ? kv[1].split(separator: "/").compactMap { Double($0) } : []
+            guard kv.count == 2, let cls = RateLimiter.EndpointClass(rawValue: String(kv[0])), nums.count == 2, nums[0] > 0, nums[1] >= 1 else {
+                throw ValidationError("--rate-limits: '\(part)' is not class=perSecond/burst with class one of upload, read, download, manage")
+            }
+            limits[cls] = .init(perSecond: nums[0], burst: nums[1])
+        }
+        return RateLimiter(limits: limits)
+    }
+
     func apiConfiguration() throws -> APIConfiguration {
         guard maxUploadBytes > 0 else { throw ValidationError("--max-upload-bytes must be positive") }
         return APIConfiguration(maxUploadBytes: maxUploadBytes)
@@ -22,7 +39,8 @@ struct ServeOptions: ParsableArguments {
 
     func api() async throws -> FilestoreProcess.API {
         FilestoreProcess.API(host: apiHost, port: apiPort, configuration: try apiConfiguration(),
-                             blobDirectory: URL(fileURLWithPath: blobDir), keys: try await keys(), signer: try signer())
+                             blobDirectory: URL(fileURLWithPath: blobDir), keys: try await keys(), signer: try signer(),
+                             limiter: try limiter())
     }
 
     /// Download-URL keys from `FILESTORE_URL_KEYS` (`kid=secret,…`) or `FILESTORE_URL_KEYS_FILE`; the first signs.

@@ -21,6 +21,7 @@ struct FilestoreProcess {
         var blobDirectory: URL
         var keys: TokenKeys
         var signer: URLSigner
+        var limiter: RateLimiter
     }
 
     var database: DatabaseConfiguration
@@ -73,7 +74,7 @@ struct FilestoreProcess {
         if let api {
             let service = FileService(database: TenantDatabase(postgres: postgres, logger: logger),
                                       blobs: try LocalBlobStore(root: api.blobDirectory), configuration: api.configuration)
-            let router = makeFileAPIRouter(service: service, keys: api.keys, signer: api.signer, ops: ops)
+            let router = makeFileAPIRouter(service: service, keys: api.keys, signer: api.signer, ops: ops, limiter: api.limiter)
             services.append(Application(router: router, configuration: .init(address: .hostname(api.host, port: api.port)), logger: httpLogger))
         } else if let opsPort {
             let router = Router()
