@@ -13,10 +13,14 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as FileError {
-            return Self.response(error, requestID: context.id)
+            var response = Self.response(error, requestID: context.id)
+            if request.uri.path.hasPrefix("/v1/uploads") { response.headers[HTTPField.Name("Tus-Resumable")!] = "1.0.0" }
+            return response
         } catch let error as RangeNotSatisfiable {
             return try error.response(from: request, context: context)
         } catch let error as RateLimited {
+            return try error.response(from: request, context: context)
+        } catch let error as TusVersionError {
             return try error.response(from: request, context: context)
         } catch let error as HTTPError {
             let code: FileError.Code = switch error.status.code {

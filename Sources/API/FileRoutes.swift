@@ -142,8 +142,11 @@ public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URL
     let downloads = DownloadRoutes(service: service, signer: signer, idempotency: idempotency)
     let public_ = router.group("").add(middleware: RateLimitMiddleware(limiter: limiter))
     downloads.addPublic(to: public_, table: table)
+    let tus = TusRoutes(tus: TusService(files: service))
+    tus.addPublic(to: public_, table: table)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys)).add(middleware: RateLimitMiddleware(limiter: limiter))
     FileRoutes(service: service, idempotency: idempotency).add(to: v1, table: table)
     downloads.addAuthenticated(to: v1, table: table)
+    tus.add(to: v1, table: table)
     return router
 }

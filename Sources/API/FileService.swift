@@ -9,12 +9,12 @@ import Storage
 /// The file API's use cases: accept bytes, record them and enqueue the work, in one transaction.
 public struct FileService: Sendable {
     public let database: TenantDatabase
-    public let blobs: any BlobStore
+    public let blobs: any ResumableBlobStore
     public let configuration: APIConfiguration
     let repository: FileRepository
     let jobs: JobClient
 
-    public init(database: TenantDatabase, blobs: any BlobStore, configuration: APIConfiguration = APIConfiguration()) {
+    public init(database: TenantDatabase, blobs: any ResumableBlobStore, configuration: APIConfiguration = APIConfiguration()) {
         self.database = database
         self.blobs = blobs
         self.configuration = configuration
@@ -71,31 +71,43 @@ public struct FileService: Sendable {
             if let expected = request.expectedSHA256, expected != info.sha256 {
                 throw FileError(.checksumMismatch, "sha-256 of the bytes received is \(info.sha256), the client sent \(expected)")
             }
-            var prefix: [UInt8] = []
-            for try await chunk in try await store.read(key, range: 0..<Int64(ContentSniffer.prefixLength)) {
-                prefix += chunk.readableBytesView
-            }
-            let now = Date()
-            let file = FileRecord(id: id, tenant: tenant, state: .uploaded, objectKey: key, originalName: request.originalName,
-                                  declaredType: request.declaredType, contentType: ContentSniffer.sniff(prefix), size: info.size,
-                                  sha256: info.sha256, urlGeneration: 1, createdAt: now, updatedAt: now)
-            let scan = JobInsert(kind: "scan", argsJSON: "{\"file_id\":\"\(id)\",\"tenant_id\":\"\(tenant.value)\"}",
-                                 queue: configuration.scanQueue, uniqueKey: "scan:\(id)", tenantID: tenant.value,
-                                 traceContext: request.traceContext)
-            try await database.transaction(tenant) { tx in
-                try await repository.ensureTenant(tenant, on: tx)
-                // …and again on the bytes received, serialized per tenant by the lock on its row.
-                try await checkQuota(tenant, adding: info.size, lock: true, on: tx)
-                try await repository.insertUploaded(file, on: tx)
-                try await repository.audit(file, action: "file.uploaded", actor: identity.subject, requestID: request.requestID,
-                                           traceContext: request.traceContext, details: ["size": "\(info.size)"], on: tx)
-                try await repository.outbox(file, topic: "file.uploaded.v1", traceContext: request.traceContext, on: tx)
-                try await jobs.enqueue(scan, on: tx)
-            }
+            try await record(id: id, key: key, info: info, identity: identity, originalName: request.originalName,
+                             declaredType: request.declaredType, requestID: request.requestID, traceContext: request.traceContext,
+                             extra: nil)
             return try await get(id, as: identity)
         } catch {
             try? await store.delete(key)
             throw error
+        }
+    }
+
+    /// Records a file whose bytes are stored at `key`: sniffs its type, then in one transaction checks the
+    /// quota, inserts it as `uploaded` with its audit and outbox events, queues its scan, and runs `extra`.
+    func record(id: PrefixedID, key: ObjectKey, info: BlobInfo, identity: Identity, originalName: String?, declaredType: String?,
+                requestID: String?, traceContext: String?, extra: (@Sendable (PostgresConnection) async throws -> Void)?) async throws {
+        let tenant = identity.tenant
+        let store = TenantBlobs(tenant: tenant, store: blobs)
+        var prefix: [UInt8] = []
+        for try await chunk in try await store.read(key, range: 0..<Int64(ContentSniffer.prefixLength)) {
+            prefix += chunk.readableBytesView
+        }
+        let now = Date()
+        let file = FileRecord(id: id, tenant: tenant, state: .uploaded, objectKey: key, originalName: originalName,
+                              declaredType: declaredType, contentType: ContentSniffer.sniff(prefix), size: info.size,
+                              sha256: info.sha256, urlGeneration: 1, createdAt: now, updatedAt: now)
+        let scan = JobInsert(kind: "scan", argsJSON: "{\"file_id\":\"\(id)\",\"tenant_id\":\"\(tenant.value)\"}",
+                             queue: configuration.scanQueue, uniqueKey: "scan:\(id)", tenantID: tenant.value,
+                             traceContext: traceContext)
+        try await database.transaction(tenant) { tx in
+            try await repository.ensureTenant(tenant, on: tx)
+            // The quota again, on the bytes received, serialized per tenant by the lock on its row.
+            try await checkQuota(tenant, adding: info.size, lock: true, on: tx)
+            try await repository.insertUploaded(file, on: tx)
+            try await repository.audit(file, action: "file.uploaded", actor: identity.subject, requestID: requestID,
+                                       traceContext: traceContext, details: ["size": "\(info.size)"], on: tx)
+            try await repository.outbox(file, topic: "file.uploaded.v1", traceContext: traceContext, on: tx)
+            try await jobs.enqueue(scan, on: tx)
+            try await extra?(tx)
         }
     }
 

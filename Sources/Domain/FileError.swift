@@ -45,6 +45,13 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let idempotencyKeyReused = Code("IDEMPOTENCY_KEY_REUSED", 422, "The Idempotency-Key was used before with a different request.")
         public static let rateLimited = Code("RATE_LIMITED", 429, "Too many requests for this tenant and endpoint; retry after Retry-After seconds.")
         public static let quotaExceeded = Code("QUOTA_EXCEEDED", 409, "The upload would exceed the tenant's quota of bytes or files.")
+        public static let uploadOffsetMismatch = Code("UPLOAD_OFFSET_MISMATCH", 409, "Upload-Offset does not match the upload's current offset.")
+        public static let uploadLocked = Code("UPLOAD_LOCKED", 423, "Another request is writing to this upload; retry after it finishes.")
+        public static let uploadExpired = Code("UPLOAD_EXPIRED", 410, "The resumable upload expired and its data was dropped.")
+        public static let uploadFinished = Code("UPLOAD_FINISHED", 409, "The resumable upload is complete; it accepts no more data.")
+        public static let tusVersionUnsupported = Code("TUS_VERSION_UNSUPPORTED", 412, "Tus-Resumable is missing or names a version other than 1.0.0.")
+        public static let unsupportedMediaType = Code("UNSUPPORTED_MEDIA_TYPE", 415, "PATCH bodies must be application/offset+octet-stream.")
+        public static let chunkChecksumMismatch = Code("CHUNK_CHECKSUM_MISMATCH", 460, "The chunk does not match its Upload-Checksum; it was discarded.")
         public static let idempotencyInProgress = Code("IDEMPOTENCY_IN_PROGRESS", 409, "A request with this Idempotency-Key is still being processed.")
 
         /// Every code, for documentation and tests.
@@ -52,7 +59,8 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
             illegalTransition, invalidObjectKey, invalidID, invalidTenant, notFound, blobMissing, storageFailure,
             unauthenticated, forbidden, tenantMismatch, invalidRequest, payloadTooLarge, checksumMismatch, internalError,
             signatureInvalid, urlExpired, urlRevoked, notServable, rangeNotSatisfiable, idempotencyKeyReused, idempotencyInProgress,
-            rateLimited, quotaExceeded,
+            rateLimited, quotaExceeded, uploadOffsetMismatch, uploadLocked, uploadExpired, uploadFinished,
+            tusVersionUnsupported, unsupportedMediaType, chunkChecksumMismatch,
         ]
     }
 

@@ -11,7 +11,8 @@ import Testing
 
 @Suite struct LimitsTests {
     @Test func rateLimitsArePerTenantAndEndpointWithRetryAfter() async throws {
-        let limiter = RateLimiter(limits: [.read: .init(perSecond: 0.5, burst: 3), .upload: .init(perSecond: 0.5, burst: 1)])
+        // Refill so slow (one token per 100 s) that a loaded machine cannot refill a bucket during the test.
+        let limiter = RateLimiter(limits: [.read: .init(perSecond: 0.01, burst: 3), .upload: .init(perSecond: 0.01, burst: 1)])
         try await APIHarness.with(limiter: limiter) { h, client in
             let acme = try await h.token(), globex = try await h.token("globex")
             for _ in 0..<3 {

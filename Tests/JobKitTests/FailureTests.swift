@@ -74,13 +74,16 @@ import Testing
             let recorder = Recorder()
             let id = try await env.client.enqueue(probe(#"{"snooze_ms": 400}"#, maxAttempts: 1)).id
             try await env.withWorker(.probe(recorder), TestEnv.fastWorker()) { (_: JobWorkerService) async throws in
-                try await eventually("snoozed") { try await env.client.job(id: id).state == .scheduled }
-                let snoozed = try await env.client.job(id: id)
-                #expect(snoozed.attempt == 0)
-                // Scheduled 400 ms after the attempt (measured on the database's clock, not the test's).
-                #expect(snoozed.scheduledAt.timeIntervalSince(try #require(snoozed.attemptedAt)) >= 0.39)
                 try await eventually("completed after the snooze") { try await env.client.job(id: id).state == .completed }
             }
+            // The second run came at least the snooze later (the transient `scheduled` state is not polled for:
+            // a loaded machine could miss its 400 ms window).
+            let starts = recorder.starts(id)
+            #expect(starts.count == 2)
+            if starts.count == 2 { #expect(starts[1] - starts[0] >= .milliseconds(390)) }
+            let job = try await env.client.job(id: id)
+            #expect(job.attempt == 1)
+            #expect(job.errors.isEmpty)
             // Both runs were attempt 1: the snooze did not use the only attempt.
             #expect(recorder.attempts(id) == [1, 1])
         }

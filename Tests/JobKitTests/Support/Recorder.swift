@@ -5,12 +5,13 @@ import Synchronization
 
 /// Thread-safe record of what handlers saw, for assertions.
 final class Recorder: Sendable {
-    private let state = Mutex<(runs: [Int64: Int], attempts: [Int64: [Int]], current: Int, peak: Int, cancelled: Set<Int64>)>(([:], [:], 0, 0, []))
+    private let state = Mutex<(runs: [Int64: Int], attempts: [Int64: [Int]], current: Int, peak: Int, cancelled: Set<Int64>, starts: [Int64: [ContinuousClock.Instant]])>(([:], [:], 0, 0, [], [:]))
 
     func started(_ id: Int64, attempt: Int) {
         state.withLock { s in
             s.runs[id, default: 0] += 1
             s.attempts[id, default: []].append(attempt)
+            s.starts[id, default: []].append(ContinuousClock.now)
             s.current += 1
             s.peak = max(s.peak, s.current)
         }
@@ -20,6 +21,7 @@ final class Recorder: Sendable {
 
     var runs: [Int64: Int] { state.withLock { $0.runs } }
     func attempts(_ id: Int64) -> [Int] { state.withLock { $0.attempts[id] ?? [] } }
+    func starts(_ id: Int64) -> [ContinuousClock.Instant] { state.withLock { $0.starts[id] ?? [] } }
     var peak: Int { state.withLock { $0.peak } }
     var total: Int { state.withLock { $0.runs.values.reduce(0, +) } }
     var cancelled: Set<Int64> { state.withLock { $0.cancelled } }
