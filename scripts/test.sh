@@ -9,11 +9,12 @@ cd "$REPO"
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$("$REPO/scripts/pg.sh" url)}
 # Python tools the tests use, from PyPI, in a venv under the ignored .data folder.
 VENV=$REPO/.data/venv
-if [[ ! -x $VENV/bin/openapi-spec-validator ]]; then
-  log "installing openapi-spec-validator into $VENV"
+if [[ ! -x $VENV/bin/openapi-spec-validator || ! -d $VENV/lib/python3*/site-packages/tusclient ]] 2>/dev/null; then
+  log "installing openapi-spec-validator and tuspy into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check openapi-spec-validator==0.8.1
+  "$VENV/bin/pip" install -q --disable-pip-version-check openapi-spec-validator==0.8.1 tuspy==1.1.0
 fi
+export FILESTORE_TEST_PYTHON=$VENV/bin/python
 log "validating openapi/v1.yaml"
 "$VENV/bin/openapi-spec-validator" openapi/v1.yaml
 log "building (first build of the dependencies takes several minutes)"

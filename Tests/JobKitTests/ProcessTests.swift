@@ -110,39 +110,113 @@ import Testing
             let key = "FILESTORE_JWT_KEYS=k1=serve-test-key-0123456789abcdef0123"
             let blobs = FileManager.default.temporaryDirectory.appendingPathComponent("serve-blobs-\(UUID())")
             defer { try? FileManager.default.removeItem(at: blobs) }
-            setenv("FILESTORE_JWT_KEYS", String(key.dropFirst("FILESTORE_JWT_KEYS=".count)), 1)
-            setenv("FILESTORE_BLOB_DIR", blobs.path, 1)
-            setenv("FILESTORE_URL_KEYS", "u1=serve-url-key-0123456789abcdef01234", 1)
-            let token = try await FilestoreBinary.run(["token", "issue", "--tenant", "demo", "--scope", "files:read", "files:write", "--ttl", "10m"], database: app)
+            let env_: [String: String] = ["FILESTORE_JWT_KEYS": String(key.dropFirst("FILESTORE_JWT_KEYS=".count)),
+                                          "FILESTORE_BLOB_DIR": blobs.path, "FILESTORE_URL_KEYS": "u1=serve-url-key-0123456789abcdef01234"]
+            let token = try await FilestoreBinary.run(["token", "issue", "--tenant", "demo", "--scope", "files:read", "files:write", "--ttl", "10m"],
+                                                      database: app, env: env_)
             #expect(token.status == 0, "\(token.stderr)")
-            let bad = try await FilestoreBinary.run(["token", "issue", "--tenant", "demo", "--scope", "files:everything"], database: app)
+            let bad = try await FilestoreBinary.run(["token", "issue", "--tenant", "demo", "--scope", "files:everything"], database: app, env: env_)
             #expect(bad.status != 0)
             #expect(bad.stderr.contains("unknown scope 'files:everything'"))
             let port = Int.random(in: 20000...40000)
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID()).log")
-            let server = try FilestoreBinary.start(["serve", "--api-port", "\(port)"], database: app, log: log)
+            let server = try FilestoreBinary.start(["serve", "--api-port", "\(port)"], database: app, log: log, env: env_)
             defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
-            func curl(_ args: [String]) async throws -> String {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-                p.arguments = ["-s", "-w", "\n%{http_code}"] + args
-                let out = Pipe()
-                p.standardOutput = out
-                try p.run()
-                let data = out.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                return String(decoding: data, as: UTF8.self)
-            }
-            try await eventually("serve is up", timeout: .seconds(30)) { try await curl(["http://127.0.0.1:\(port)/readyz"]).hasSuffix("200") }
+            try await eventually("serve is up", timeout: .seconds(30)) { try curl(["http://127.0.0.1:\(port)/readyz"]).hasSuffix("200") }
             let jwt = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let upload = try await curl(["-X", "POST", "-H", "Authorization: Bearer \(jwt)", "-H", "Upload-Filename: hello.txt",
+            let upload = try curl(["-X", "POST", "-H", "Authorization: Bearer \(jwt)", "-H", "Upload-Filename: hello.txt",
                                          "--data-binary", "hello, filestore", "http://127.0.0.1:\(port)/v1/files"])
             #expect(upload.hasSuffix("201"), "\(upload)")
             #expect(upload.contains("\"content_type\":\"text\\/plain\"") || upload.contains("\"content_type\":\"text/plain\""))
-            let unauthorized = try await curl(["http://127.0.0.1:\(port)/v1/files"])
+            let unauthorized = try curl(["http://127.0.0.1:\(port)/v1/files"])
             #expect(unauthorized.hasSuffix("401"))
             #expect(unauthorized.contains("MELMASTOON.FILE.UNAUTHENTICATED"))
             #expect(try await env.count(queue: "scan") == 1)
         }
+    }
+}
+
+/// Resumable uploads with the reference tus client (tuspy), interrupted in one process and resumed in another.
+@Suite struct TuspyTests {
+    @Test func anUploadInterruptedMidwayIsResumedFromAnotherProcess() async throws {
+        guard let python = ProcessInfo.processInfo.environment["FILESTORE_TEST_PYTHON"] ?? Optional(TestDatabase.repositoryRoot.appendingPathComponent(".data/venv/bin/python").path),
+              FileManager.default.isExecutableFile(atPath: python) else {
+            Issue.record("no Python with tuspy: run the tests through scripts/test.sh")
+            return
+        }
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let app = TestDatabase.appRole(env.config)
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("tuspy-\(UUID())")
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: work) }
+            let env_: [String: String] = ["FILESTORE_JWT_KEYS": "k1=tuspy-test-key-0123456789abcdef012345",
+                                          "FILESTORE_URL_KEYS": "u1=tuspy-url-key-0123456789abcdef0123456",
+                                          "FILESTORE_BLOB_DIR": work.appendingPathComponent("blobs").path]
+            let token = try await FilestoreBinary.run(["token", "issue", "--tenant", "tus", "--scope", "files:read", "files:write"], database: app, env: env_)
+            let jwt = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let port = Int.random(in: 20000...40000)
+            let server = try FilestoreBinary.start(["serve", "--api-port", "\(port)"], database: app, log: work.appendingPathComponent("serve.log"), env: env_)
+            defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
+            let base = "http://127.0.0.1:\(port)"
+            try await eventually("serve is up", timeout: .seconds(30)) { try curl([base + "/readyz"]).hasSuffix("200") }
+            let data = Data((0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ ($0 >> 8)) })
+            let file = work.appendingPathComponent("payload.bin")
+            try data.write(to: file)
+            let script = TestDatabase.repositoryRoot.appendingPathComponent("Tests/tus/tuspy_client.py").path
+            func py(_ args: [String]) throws -> [String] {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: python)
+                p.arguments = [script] + args
+                let out = Pipe(), err = Pipe()
+                p.standardOutput = out
+                p.standardError = err
+                try p.run()
+                let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                #expect(p.terminationStatus == 0, "\(String(decoding: e, as: UTF8.self))")
+                return String(decoding: o, as: UTF8.self).split(separator: "\n").map(String.init)
+            }
+            // Process one sends about 300 KB, then stops (as if interrupted).
+            let first = try py(["part", base, jwt, file.path, "300000"])
+            #expect(first.count == 2)
+            let url = first.first ?? ""
+            #expect(url.contains("/v1/uploads/upl_"))
+            let stoppedAt = Int(first.last ?? "") ?? 0
+            #expect(stoppedAt >= 300_000 && stoppedAt < 700_000)
+            // Process two asks the server where it stands and sends the rest.
+            let second = try py(["resume", base, jwt, file.path, url])
+            #expect(second.first == String(stoppedAt))
+            #expect(second.last == "700000")
+            // The upload is a file now, with the right bytes.
+            var files: [(String, Int64?, String?)] = []
+            try await env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
+                try await tx.query("SELECT set_config('app.tenant_id', 'tus', true)", logger: TestDatabase.logger)
+                for try await row in try await tx.query("SELECT original_name, size, sha256 FROM files", logger: TestDatabase.logger).decode((String, Int64?, String?).self) {
+                    files.append(row)
+                }
+            }
+            #expect(files.count == 1)
+            #expect(files.first?.0 == "tuspy.bin")
+            #expect(files.first?.1 == 700_000)
+            #expect(files.first?.2 == SHA256Hex.hex(data))
+            #expect(try await env.count(queue: "scan") == 1)
+        }
+    }
+}
+
+/// SHA-256 through the system's sha256sum, so the test does not trust the code it checks.
+enum SHA256Hex {
+    static func hex(_ data: Data) -> String {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID())")
+        try? data.write(to: tmp)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        p.arguments = [tmp.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run()
+        p.waitUntilExit()
+        return String(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
     }
 }

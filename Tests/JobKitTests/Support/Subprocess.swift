@@ -16,19 +16,21 @@ enum FilestoreBinary {
         var stderr: String
     }
 
-    static func environment(_ config: DatabaseConfiguration) -> [String: String] {
+    /// The child's environment: ours, the database, and `extra` (never set with setenv: tests run in parallel).
+    static func environment(_ config: DatabaseConfiguration, _ extra: [String: String] = [:]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = "postgres://\(config.username)@\(config.host):\(config.port)/\(config.database)"
         env["LOG_LEVEL"] = "warning"
+        env.merge(extra) { $1 }
         return env
     }
 
     /// Runs to completion and captures its output.
-    static func run(_ arguments: [String], database: DatabaseConfiguration) async throws -> Result {
+    static func run(_ arguments: [String], database: DatabaseConfiguration, env extra: [String: String] = [:]) async throws -> Result {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        process.environment = environment(database)
+        process.environment = environment(database, extra)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -43,11 +45,11 @@ enum FilestoreBinary {
     }
 
     /// Starts a long-running subcommand (e.g. `work`), its output going to `log`.
-    static func start(_ arguments: [String], database: DatabaseConfiguration, log: URL) throws -> Process {
+    static func start(_ arguments: [String], database: DatabaseConfiguration, log: URL, env extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        process.environment = environment(database)
+        process.environment = environment(database, extra)
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -56,4 +58,18 @@ enum FilestoreBinary {
         try process.run()
         return process
     }
+}
+
+/// Runs curl quietly; the output ends with a line holding the HTTP status.
+func curl(_ args: [String]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    p.arguments = ["-s", "-w", "\n%{http_code}"] + args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
 }
