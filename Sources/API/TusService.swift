@@ -104,11 +104,20 @@ public struct TusService: Sendable {
             let claimed = try await tx.query("""
                 UPDATE uploads SET locked_by = \(holder), locked_until = now() + \(Int64(leaseDuration)) * interval '1 second',
                        length = coalesce(length, \(declaredLength))
-                WHERE id = \(id.description) AND (locked_until IS NULL OR locked_until < now()) RETURNING 1
+                WHERE id = \(id.description) AND "offset" = \(offset) AND completed_at IS NULL
+                  AND (locked_until IS NULL OR locked_until < now())
+                RETURNING 1
                 """, logger: logger)
             var got = false
             for try await _ in claimed { got = true }
-            guard got else { throw FileError(.uploadLocked, "another request is writing to upload \(id)") }
+            guard got else {
+                // The row changed since it was read (this statement re-checks the newest version): another
+                // request holds it, or finished a chunk and moved the offset.
+                if let now = try await load(id, on: tx), now.offset != offset || now.fileID != nil {
+                    throw FileError(.uploadOffsetMismatch, "Upload-Offset is \(offset) but the upload is at \(now.offset)")
+                }
+                throw FileError(.uploadLocked, "another request is writing to upload \(id)")
+            }
             upload.length = upload.length ?? declaredLength
             return upload
         }
