@@ -45,7 +45,8 @@ public struct Idempotency: Sendable {
         // Claim the key, or find what holds it.
         let existing: (hash: String, status: Int32?, type: String?, location: String?, body: ByteBuffer?)? = try await database.transaction(tenant) { tx in
             try await tx.query("INSERT INTO tenants (id, name) VALUES (\(tenant.value), \(tenant.value)) ON CONFLICT (id) DO NOTHING", logger: database.logger)
-            try await tx.query("DELETE FROM idempotency_keys WHERE key = \(key) AND expires_at < now()", logger: database.logger)
+            // Expired keys of this tenant go now (row-level security scopes the statement to the tenant).
+            try await tx.query("DELETE FROM idempotency_keys WHERE expires_at < now()", logger: database.logger)
             let claimed = try await tx.query("""
                 INSERT INTO idempotency_keys (tenant_id, key, request_hash, expires_at)
                 VALUES (\(tenant.value), \(key), \(fingerprint), now() + \(Int64(retention)) * interval '1 second')

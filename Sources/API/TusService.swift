@@ -53,7 +53,28 @@ public struct TusService: Sendable {
                 VALUES (\(id.description), \(identity.tenant.value), \(length), \(meta)::jsonb, \(expires))
                 """, logger: logger)
         }
+        try? await sweepExpired(tenant: identity.tenant)
         return Upload(id: id, length: length, offset: 0, metadata: metadata, expiresAt: expires, fileID: nil)
+    }
+
+    /// Drops the tenant's abandoned uploads (expired, unfinished, not being written): rows and partial data.
+    /// Runs whenever the tenant creates an upload; row-level security keeps it inside the tenant.
+    @discardableResult
+    public func sweepExpired(tenant: TenantID, limit: Int = 100) async throws -> Int {
+        let ids: [PrefixedID] = try await database.transaction(tenant) { tx in
+            let rows = try await tx.query("""
+                DELETE FROM uploads WHERE id IN (
+                  SELECT id FROM uploads WHERE completed_at IS NULL AND expires_at < now()
+                    AND (locked_until IS NULL OR locked_until < now())
+                  ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """, logger: logger)
+            var ids: [PrefixedID] = []
+            for try await id in rows.decode(String.self) { if let p = PrefixedID(parsing: id, as: .upload) { ids.append(p) } }
+            return ids
+        }
+        for id in ids { try? await files.blobs.deletePartial(tenant: tenant, upload: id) }
+        return ids.count
     }
 
     /// The upload's state, or `NOT_FOUND` (another tenant's uploads are invisible) / `UPLOAD_EXPIRED`.

@@ -168,6 +168,11 @@ import Testing
                 #expect(r.status == .gone)
                 #expect(errorCode(r) == "MELMASTOON.FILE.UPLOAD_EXPIRED")
             }
+            // The next upload the tenant creates sweeps the abandoned one away, data and row.
+            #expect(try await h.count("uploads", where: "completed_at IS NULL") == 1)
+            try await client.execute(uri: "/v1/uploads", method: .post, headers: tus(h, token, [name("Upload-Length"): "10"])) { #expect($0.status == .created) }
+            try await client.execute(uri: expiring, method: .head, headers: tus(h, token)) { #expect($0.status == .notFound) }
+            #expect(try await h.count("uploads", where: "completed_at IS NULL") == 1)
         }
     }
 
