@@ -16,6 +16,19 @@ public struct LocalBlobStore: BlobStore {
     let pool: NIOThreadPool
     /// Size of the chunks `read` yields. Default: 256 KiB.
     public var readChunkSize = 256 * 1024
+    /// Bytes gathered before one write on the thread pool. Default: 1 MiB.
+    public var writeBatchSize = 1 << 20
+
+    static func writeAll(_ fd: Int32, _ buffer: ByteBuffer, path: String) throws {
+        try buffer.withUnsafeReadableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; throw POSIXFailure("write", path) }
+                offset += n
+            }
+        }
+    }
 
     public init(root: URL, pool: NIOThreadPool = .singleton) throws {
         self.root = root.standardizedFileURL
@@ -36,21 +49,29 @@ public struct LocalBlobStore: BlobStore {
         var hasher = SHA256()
         var size: Int64 = 0
         do {
-            for try await chunk in body {
-                size += Int64(chunk.readableBytes)
-                if let limit, size > limit { throw BlobTooLarge(limit: limit) }
-                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                let bytes = chunk
-                try await pool.runIfActive {
-                    try bytes.withUnsafeReadableBytes { raw in
-                        var offset = 0
-                        while offset < raw.count {
-                            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                            if n < 0 { if errno == EINTR { continue }; throw POSIXFailure("write", tmp.path) }
-                            offset += n
-                        }
+            // Chunks are gathered into batches of `writeBatchSize`; each batch is written on the thread pool
+            // while the next one is received and hashed (at most one write in flight, so memory stays bounded).
+            try await withThrowingTaskGroup(of: Void.self) { writes in
+                var batch = ByteBufferAllocator().buffer(capacity: writeBatchSize)
+                var inFlight = false
+                func flush(_ buffer: ByteBuffer) async throws {
+                    if inFlight { try await writes.next() }
+                    writes.addTask { try await pool.runIfActive { try Self.writeAll(fd, buffer, path: tmp.path) } }
+                    inFlight = true
+                }
+                for try await chunk in body {
+                    size += Int64(chunk.readableBytes)
+                    if let limit, size > limit { throw BlobTooLarge(limit: limit) }
+                    chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                    var c = chunk
+                    batch.writeBuffer(&c)
+                    if batch.readableBytes >= writeBatchSize {
+                        try await flush(batch)
+                        batch = ByteBufferAllocator().buffer(capacity: writeBatchSize)
                     }
                 }
+                if batch.readableBytes > 0 { try await flush(batch) }
+                try await writes.waitForAll()
             }
             let target = url(key)
             try await pool.runIfActive {
