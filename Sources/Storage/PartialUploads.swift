@@ -72,16 +72,7 @@ extension LocalBlobStore: ResumableBlobStore {
                         }
                     }
                     let bytes = chunk
-                    try await pool.runIfActive {
-                        try bytes.withUnsafeReadableBytes { raw in
-                            var done = 0
-                            while done < raw.count {
-                                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                                if n < 0 { if errno == EINTR { continue }; throw POSIXFailure("write", path) }
-                                done += n
-                            }
-                        }
-                    }
+                    try await pool.runIfActive { try Self.writeAll(fd, bytes, path: path) }
                 }
             } catch let error as BlobTooLarge {
                 throw error

@@ -91,34 +91,30 @@ struct JobsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run jobs again now (any state but running).")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "Job ids.") var ids: [String]
-        func run() async throws {
-            let ids = try parseIDs(ids)
-            let done = try await db.withClient { try await $0.retry(ids: ids) }
-            print("retried \(done.map(String.init).joined(separator: ", "))")
-        }
+        func run() async throws { try await runAction("retried", ids, db) { try await $0.retry(ids: $1) } }
     }
 
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel queued or running jobs.")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "Job ids.") var ids: [String]
-        func run() async throws {
-            let ids = try parseIDs(ids)
-            let done = try await db.withClient { try await $0.cancel(ids: ids) }
-            print("cancelled \(done.map(String.init).joined(separator: ", "))")
-        }
+        func run() async throws { try await runAction("cancelled", ids, db) { try await $0.cancel(ids: $1) } }
     }
 
     struct Discard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Move queued jobs to the dead-letter queue.")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "Job ids.") var ids: [String]
-        func run() async throws {
-            let ids = try parseIDs(ids)
-            let done = try await db.withClient { try await $0.discard(ids: ids) }
-            print("discarded \(done.map(String.init).joined(separator: ", "))")
-        }
+        func run() async throws { try await runAction("discarded", ids, db) { try await $0.discard(ids: $1) } }
     }
+}
+
+/// Parses the ids, applies `action` and reports which jobs it changed.
+private func runAction(_ done: String, _ texts: [String], _ db: DatabaseOptions,
+                       _ action: @escaping @Sendable (JobClient, [Int64]) async throws -> [Int64]) async throws {
+    let ids = try parseIDs(texts)
+    let changed = try await db.withClient { try await action($0, ids) }
+    print("\(done) \(changed.map(String.init).joined(separator: ", "))")
 }
 
 struct DLQCommand: AsyncParsableCommand {
