@@ -49,6 +49,16 @@ let package = Package(
                 "JobKit",
             ]
         ),
+        // libclamav through a system-library target (pkg-config libclamav).
+        .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
+        // Virus scanning: libclamav in-process on a thread pool.
+        .target(
+            name: "Scanning",
+            dependencies: [
+                "CClamAV",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Job handlers of the product (scan, optimize, relay, ...), registered on a JobKit registry.
         .target(
             name: "Jobs",
@@ -97,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "FileStoreTests",
             dependencies: [
-                "Domain", "Storage", "JobKit", "TestSupport", "API",
+                "Domain", "Storage", "JobKit", "TestSupport", "API", "Scanning",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

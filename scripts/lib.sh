@@ -10,6 +10,10 @@ ensure_packages() {
   [[ -x $PGBIN/postgres ]] || need+=(postgresql-15)
   command -v psql >/dev/null 2>&1 || need+=(postgresql-client-15)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  [[ -f /usr/include/clamav.h ]] || need+=(libclamav-dev)
+  [[ -d /usr/share/clamav-testfiles ]] || need+=(clamav-testfiles)
+  command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
   ((${#need[@]})) || return 0
   log "installing ${need[*]}"
   local sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo

@@ -1,0 +1,96 @@
+import Foundation
+import Scanning
+import Testing
+
+/// libclamav in-process, offline: the tests write their own signature databases.
+@Suite struct ClamAVTests {
+    /// The EICAR test string, split so that this source file is not itself a test virus.
+    static let eicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+    static func signatureDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigs-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // A body signature for the EICAR string (.ndb: name:target:offset:hex).
+        let hex = Array("EICAR-STANDARD-ANTIVIRUS-TEST-FILE".utf8).map { String(format: "%02x", $0) }.joined()
+        try "Filestore.Test.EICAR:0:*:\(hex)\n".write(to: dir.appendingPathComponent("filestore.ndb"), atomically: true, encoding: .utf8)
+        // Hash signatures (.hdb: md5:size:name) for Debian's clamav-testfiles.
+        var hdb = ""
+        let testfiles = URL(fileURLWithPath: "/usr/share/clamav-testfiles")
+        for name in ["clam.exe", "clam.zip"] {
+            let url = testfiles.appendingPathComponent(name)
+            guard let data = try? Data(contentsOf: url) else { continue }
+            hdb += "\(md5(url)):\(data.count):Filestore.Test.\(name)\n"
+        }
+        try hdb.write(to: dir.appendingPathComponent("testfiles.hdb"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    static func md5(_ url: URL) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/md5sum")
+        p.arguments = [url.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run()
+        p.waitUntilExit()
+        return String(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(32))
+    }
+
+    static func file(_ bytes: Data) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("scan-\(UUID())")
+        try bytes.write(to: url)
+        return url
+    }
+
+    @Test func detectsItsOwnSignaturesAndPassesCleanFiles() async throws {
+        let dir = try Self.signatureDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let engine = try await ClamAVEngine.load(directory: dir)
+        #expect(engine.signatureCount >= 2)
+        let infected = try Self.file(Data(Self.eicar.utf8))
+        let clean = try Self.file(Data("just some harmless text\n".utf8))
+        defer { try? FileManager.default.removeItem(at: infected); try? FileManager.default.removeItem(at: clean) }
+        // Names from unofficial databases come back with a suffix.
+        #expect(try await engine.scan(path: infected.path) == .infected(signature: "Filestore.Test.EICAR.UNOFFICIAL"))
+        #expect(try await engine.scan(path: clean.path) == .clean)
+        // Debian's test files, by hash.
+        let clamExe = "/usr/share/clamav-testfiles/clam.exe"
+        if FileManager.default.fileExists(atPath: clamExe) {
+            #expect(try await engine.scan(path: clamExe) == .infected(signature: "Filestore.Test.clam.exe.UNOFFICIAL"))
+        }
+        await #expect(throws: ScanError.self) { try await engine.scan(path: "/nonexistent/file") }
+    }
+
+    @Test func aFileOverALimitIsNotCalledClean() async throws {
+        let dir = try Self.signatureDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let engine = try await ClamAVEngine.load(directory: dir, limits: ScanLimits(maxFileSize: 1024, maxScanSize: 1024))
+        let big = try Self.file(Data(repeating: 65, count: 4096))
+        defer { try? FileManager.default.removeItem(at: big) }
+        let verdict = try await engine.scan(path: big.path)
+        #expect(verdict.isLimitExceeded, "\(verdict)")
+    }
+
+    @Test func reloadSwapsTheEngineWithoutDisturbingScansInFlight() async throws {
+        let dir = try Self.signatureDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let engine = try await ClamAVEngine.load(directory: dir)
+        let sample = try Self.file(Data("FILESTORE-NEW-SIGNATURE-SAMPLE".utf8))
+        defer { try? FileManager.default.removeItem(at: sample) }
+        #expect(try await engine.scan(path: sample.path) == .clean)
+        let hex = Array("FILESTORE-NEW-SIGNATURE".utf8).map { String(format: "%02x", $0) }.joined()
+        try "Filestore.Test.New:0:*:\(hex)\n".write(to: dir.appendingPathComponent("new.ndb"), atomically: true, encoding: .utf8)
+        // Scans keep running while the engine is recompiled and swapped.
+        try await withThrowingTaskGroup(of: ScanVerdict.self) { group in
+            for _ in 0..<20 { group.addTask { try await engine.scan(path: sample.path) } }
+            group.addTask { try await engine.reload(); return .clean }
+            for try await verdict in group { #expect(verdict == .clean || verdict == .infected(signature: "Filestore.Test.New.UNOFFICIAL")) }
+        }
+        #expect(try await engine.scan(path: sample.path) == .infected(signature: "Filestore.Test.New.UNOFFICIAL"))
+        // An empty or broken signature directory is a clear error, not an engine that finds nothing.
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("nosigs-\(UUID())")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        await #expect(throws: ScanError.self) { try await ClamAVEngine.load(directory: empty) }
+    }
+}
