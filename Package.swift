@@ -62,7 +62,11 @@ let package = Package(
         // Job handlers of the product (scan, optimize, relay, ...), registered on a JobKit registry.
         .target(
             name: "Jobs",
-            dependencies: ["JobKit"]
+            dependencies: [
+                "JobKit", "Domain", "Storage", "Scanning",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // HTTP surface: health, readiness and metrics today; the file API later.
         .target(
@@ -87,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "filestore",
             dependencies: [
-                "JobKit", "Jobs", "API", "Scheduler", "Domain", "Storage",
+                "JobKit", "Jobs", "API", "Scheduler", "Domain", "Storage", "Scanning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -107,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "FileStoreTests",
             dependencies: [
-                "Domain", "Storage", "JobKit", "TestSupport", "API", "Scanning",
+                "Domain", "Storage", "JobKit", "TestSupport", "API", "Scanning", "Jobs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

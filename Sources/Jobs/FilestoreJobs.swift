@@ -1,8 +1,10 @@
 import JobKit
 
 extension JobRegistry {
-    /// Every job kind of filestore. The file pipeline's handlers (scan, optimize, EXIF scrub, outbox relay,
-    /// erasure, retention, readiness) register here as they land; `noop` is JobKit's own.
+    /// The job kinds that need nothing but the queue: `noop` (JobKit's own). Handlers with dependencies are
+    /// registered by the process that owns them: `scan` (``ScanWorker``: the ClamAV engine, the blob store,
+    /// the tenant-scoped database); optimize, EXIF scrub, outbox relay, erasure, retention and readiness
+    /// arrive with their issues.
     public static func filestore() -> JobRegistry {
         var registry = JobRegistry()
         registry.register(NoopWorker())

@@ -68,6 +68,13 @@ public struct FileRepository: Sendable {
         return file
     }
 
+    /// Records a scan's verdict on the file (time, and the signature when not clean).
+    public func recordScan(_ id: PrefixedID, signature: String?, on tx: PostgresConnection) async throws {
+        try await tx.query("""
+            UPDATE files SET scanned_at = now(), scan_signature = \(signature), updated_at = now() WHERE id = \(id.description)
+            """, logger: logger)
+    }
+
     /// The event topic published when a file reaches `state`, if any.
     public static func topic(for state: FileState) -> String? {
         switch state {

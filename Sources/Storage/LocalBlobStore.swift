@@ -38,6 +38,10 @@ public struct LocalBlobStore: BlobStore {
 
     func url(_ key: ObjectKey) -> URL { root.appendingPathComponent(key.path) }
 
+    /// The file holding `key`'s bytes, for in-process engines that read files (the scanner). The caller
+    /// must have the key from a tenant-scoped lookup.
+    public func localPath(of key: ObjectKey) -> String { url(key).path }
+
     public func put<S: AsyncSequence & Sendable>(_ key: ObjectKey, body: S, limit: Int64?) async throws -> BlobInfo
         where S.Element == ByteBuffer {
         let tmp = root.appendingPathComponent(".tmp/\(UUID().uuidString)")

@@ -6,7 +6,9 @@ import Synchronization
 
 struct WorkOptions: ParsableArguments {
     @Option(help: "Queues to work, comma-separated; `name:N` sets one queue's concurrency.")
-    var queues = "default"
+    var queues = "default,scan,maintenance"
+    @Option(name: .customLong("worker-blob-dir"), help: "The blob store the scanner reads (default $FILESTORE_BLOB_DIR, else .data/blobs).")
+    var workerBlobDir = ProcessInfo.processInfo.environment["FILESTORE_BLOB_DIR"] ?? ".data/blobs"
     @Option(help: "Jobs run at once per queue in this process.")
     var concurrency = 10
     @Option(name: .customLong("http-port"), help: "Port of /healthz, /readyz and /metrics (0 disables).")
@@ -78,7 +80,8 @@ struct WorkCommand: AsyncParsableCommand {
         var registry = JobRegistry.filestore()
         registry.register(NoopWorker(onStart: { _, latency in report.record(latency) }))
         let process = FilestoreProcess(database: try db.configuration(), worker: try options.workerConfiguration(), registry: registry,
-                                       metrics: metrics, opsHost: options.httpHost, opsPort: options.httpPort == 0 ? nil : options.httpPort,
+                                       addHandlers: scanHandlers(blobDirectory: options.workerBlobDir), metrics: metrics,
+                                       opsHost: options.httpHost, opsPort: options.httpPort == 0 ? nil : options.httpPort,
                                        durableFetch: options.durableFetch)
         try await runReportingErrors { try await process.run() }
         if options.reportJSON { print(report.json()) }
@@ -113,8 +116,8 @@ struct DevCommand: AsyncParsableCommand {
         }
         let api = try await serve.api()
         let process = FilestoreProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
-                                       registry: JobRegistry.filestore(), metrics: bootstrapMetrics(), api: api,
-                                       durableFetch: options.durableFetch)
+                                       registry: JobRegistry.filestore(), addHandlers: scanHandlers(blobDirectory: serve.blobDir),
+                                       metrics: bootstrapMetrics(), api: api, durableFetch: options.durableFetch)
         print("filestore dev: file API on http://\(api.host):\(api.port)/v1/files (health: /healthz); workers on \(options.queues)")
         try await runReportingErrors { try await process.run() }
     }

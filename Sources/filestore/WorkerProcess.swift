@@ -8,6 +8,7 @@ import Metrics
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
+import Scanning
 import Storage
 
 /// Assembles one filestore process from its parts — pool, LISTEN notifier, workers, leader-elected
@@ -28,6 +29,8 @@ struct FilestoreProcess {
     /// Workers to run; `nil` runs none (`serve`).
     var worker: JobWorkerConfiguration?
     var registry: JobRegistry
+    /// Adds handlers that need the process's pool (the scanner), once it exists.
+    var addHandlers: (@Sendable (inout JobRegistry, PostgresClient) async -> Void)?
     var metrics: PrometheusCollectorRegistry
     /// The file API (with /healthz, /readyz, /metrics), for `serve` and `dev`.
     var api: API?
@@ -59,6 +62,8 @@ struct FilestoreProcess {
                 isLeader = { service.isLeader }
             }
             services.append(QueueStatsReporter(client: JobClient(postgres: postgres, logger: logger), isActive: isLeader, logger: logger))
+            var registry = self.registry
+            await addHandlers?(&registry, postgres)
             services.append(JobWorkerService(postgres: postgres, fetchPostgres: fetchPostgres, registry: registry, configuration: worker,
                                              notifier: notifier, logger: logger))
         }
@@ -84,6 +89,25 @@ struct FilestoreProcess {
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// Registers the scan handler when ClamAV signatures can be loaded from `$FILESTORE_CLAMAV_DB` (default
+/// `/var/lib/clamav`, the folder freshclam keeps); without them scan jobs wait in their queue, and say why.
+func scanHandlers(blobDirectory: String) -> @Sendable (inout JobRegistry, PostgresClient) async -> Void {
+    { registry, postgres in
+        let env = ProcessInfo.processInfo.environment
+        let dir = URL(fileURLWithPath: env["FILESTORE_CLAMAV_DB"] ?? "/var/lib/clamav")
+        let logger = makeLogger("filestore.scan")
+        do {
+            let engine = try await ClamAVEngine.load(directory: dir)
+            let blobs = try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory))
+            let policy = LimitPolicy(rawValue: env["FILESTORE_SCAN_LIMIT_POLICY"] ?? "quarantine") ?? .quarantine
+            registry.register(ScanWorker(engine: engine, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger), limitPolicy: policy))
+            logger.info("scanner ready", metadata: ["signatures": "\(engine.signatureCount)", "directory": "\(dir.path)"])
+        } catch {
+            logger.warning("no scanner: scan jobs will wait until signatures are available", metadata: ["error": "\(error)", "directory": "\(dir.path)"])
+        }
     }
 }
 

@@ -47,7 +47,12 @@ import Testing
     func setState(_ h: APIHarness, _ id: String, _ state: String) async throws {
         try await h.env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
             try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
-            try await tx.query("UPDATE files SET state = \(state)::file_state WHERE id = \(id)", logger: TestDatabase.logger)
+            // A quarantined file always carries the signature that put it there (a CHECK holds that).
+            try await tx.query("""
+                UPDATE files SET state = \(state)::file_state,
+                       scan_signature = CASE WHEN \(state) = 'quarantined' THEN 'Test.Signature' ELSE scan_signature END
+                WHERE id = \(id)
+                """, logger: TestDatabase.logger)
         }
     }
 

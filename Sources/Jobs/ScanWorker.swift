@@ -1,0 +1,70 @@
+import Domain
+import Foundation
+import JobKit
+import Logging
+import PostgresNIO
+import Scanning
+import Storage
+
+/// What happens to a file that hit a scan limit (too large, too deep…). Default: quarantine.
+public enum LimitPolicy: String, Sendable { case quarantine, allow }
+
+/// The `scan` job: uploaded → scanning → clean, or quarantined with the matching signature. The verdict,
+/// the state change, its audit and outbox events and the job's completion commit in one transaction, so a
+/// retried scan never records twice. A scanner failure retries (then the dead-letter queue); the file stays
+/// unservable meanwhile.
+public struct ScanWorker: JobWorker {
+    public struct Args: Codable, Sendable {
+        public var file_id: String
+        public var tenant_id: String
+    }
+    public static let kind = "scan"
+
+    let engine: ClamAVEngine
+    let blobs: LocalBlobStore
+    let database: TenantDatabase
+    let limitPolicy: LimitPolicy
+    public let options: JobWorkerOptions
+
+    public init(engine: ClamAVEngine, blobs: LocalBlobStore, database: TenantDatabase, limitPolicy: LimitPolicy = .quarantine,
+                options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(300), retryPolicy: RetryPolicy(base: .seconds(5)))) {
+        self.engine = engine
+        self.blobs = blobs
+        self.database = database
+        self.limitPolicy = limitPolicy
+        self.options = options
+    }
+
+    public func work(_ job: Job<Args>) async throws {
+        guard let tenant = try? TenantID(job.args.tenant_id), let id = PrefixedID(parsing: job.args.file_id, as: .file) else {
+            throw JobCancel("malformed scan args: \(job.args.tenant_id)/\(job.args.file_id)")
+        }
+        let repository = FileRepository(logger: job.logger)
+        let actor = "job:scan"
+        // uploaded → scanning (again, if a previous attempt died mid-scan).
+        let file: FileRecord
+        do {
+            file = try await database.transaction(tenant) { tx in
+                try await repository.transition(id, on: .scanStarted, actor: actor, requestID: nil, traceContext: job.traceContext, tx: tx)
+            }
+        } catch let error as FileError where error.code == .notFound || error.code == .illegalTransition {
+            // Deleted (or otherwise moved on) before it was scanned: nothing to do.
+            throw JobCancel("file \(id) cannot be scanned any more: \(error.message)")
+        }
+        let verdict = try await engine.scan(path: blobs.localPath(of: file.objectKey))
+        let signature: String? = if case .infected(let name) = verdict { name } else { nil }
+        // A limit hit follows the policy; anything else that matched is quarantined.
+        let quarantine = verdict.isLimitExceeded && limitPolicy == .allow ? nil : signature
+        try await database.transaction(tenant) { tx in
+            try await repository.recordScan(id, signature: signature, on: tx)
+            if let signature = quarantine {
+                try await repository.transition(id, on: .scannedInfected, actor: actor, requestID: nil, traceContext: job.traceContext,
+                                                details: ["signature": signature], tx: tx)
+            } else {
+                try await repository.transition(id, on: .scannedClean, actor: actor, requestID: nil, traceContext: job.traceContext, tx: tx)
+            }
+            try await job.complete(on: tx)
+        }
+        job.logger.info("scanned", metadata: ["file_id": "\(id)", "verdict": "\(quarantine.map { "infected: \($0)" } ?? "clean")"])
+    }
+}
