@@ -87,6 +87,28 @@ public struct FileRoutes: Sendable {
         }
     }
 
+    struct OverrideBody: Decodable { var reason: String? }
+
+    func addCompliance(to group: RouterGroup<FileRequestContext>, table: RouteTable) {
+        for (action, release) in [("release", true), ("confirm", false)] {
+            table.on(group, prefix: "v1", "files/:id/quarantine/\(action)", .post) { request, context -> Response in
+                let identity = try context.requireIdentity()
+                try identity.require(.complianceAdmin)
+                let id = try Self.fileID(context.parameters.get("id") ?? "")
+                var request = request
+                let bytes = try await request.collectBody(upTo: context.maxUploadSize)
+                guard let body = try? JSONDecoder().decode(OverrideBody.self, from: Data(buffer: bytes)), let reason = body.reason else {
+                    throw FileError(.invalidRequest, "body must be {\"reason\": \"…\"}")
+                }
+                return try await idempotency.run(request, identity: identity, bodyBytes: bytes) {
+                    try Idempotency.json(FileResource(try await service.resolveQuarantine(
+                        id, release: release, reason: reason, actor: identity.subject, tenant: identity.tenant,
+                        requestID: context.id, traceContext: request.headers[.traceparent])))
+                }
+            }
+        }
+    }
+
     static func fileID(_ text: String) throws -> PrefixedID {
         guard let id = PrefixedID(parsing: text, as: .file) else {
             throw FileError(.invalidID, "'\(text.prefix(64))' is not a file id (med_…)")
@@ -145,7 +167,9 @@ public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URL
     let tus = TusRoutes(tus: TusService(files: service))
     tus.addPublic(to: public_, table: table)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys)).add(middleware: RateLimitMiddleware(limiter: limiter))
-    FileRoutes(service: service, idempotency: idempotency).add(to: v1, table: table)
+    let files = FileRoutes(service: service, idempotency: idempotency)
+    files.add(to: v1, table: table)
+    files.addCompliance(to: v1, table: table)
     downloads.addAuthenticated(to: v1, table: table)
     tus.add(to: v1, table: table)
     return router

@@ -189,6 +189,29 @@ public struct FileService: Sendable {
         return file
     }
 
+    /// The compliance override of a quarantine: `release` (a false positive: quarantined → clean) or
+    /// `confirm` (quarantined → deleted, bytes purged). Needs `compliance:admin` and a reason; audited.
+    public func resolveQuarantine(_ id: PrefixedID, release: Bool, reason: String, actor: String, tenant: TenantID,
+                                  requestID: String?, traceContext: String?) async throws -> FileRecord {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.count <= 1000 else { throw FileError(.invalidRequest, "a reason of 1-1000 characters is required") }
+        return try await database.transaction(tenant) { tx in
+            guard let file = try await repository.file(id, on: tx, forUpdate: true) else { throw FileError(.notFound, "no file \(id)") }
+            guard file.state == .quarantined else {
+                throw FileError(.illegalTransition, "file \(id) is \(file.state.rawValue), not quarantined")
+            }
+            let updated = try await repository.transition(id, on: release ? .released : .deleted, actor: actor, requestID: requestID,
+                                                          traceContext: traceContext, details: ["reason": reason, "override": release ? "release" : "confirm"],
+                                                          tx: tx)
+            if !release {
+                try await jobs.enqueue(JobInsert(kind: "file.purge", argsJSON: "{\"file_id\":\"\(id)\",\"tenant_id\":\"\(tenant.value)\"}",
+                                                 queue: configuration.maintenanceQueue, uniqueKey: "purge:\(id)", tenantID: tenant.value,
+                                                 traceContext: traceContext), on: tx)
+            }
+            return updated
+        }
+    }
+
     /// Marks the file deleted (the guard refuses it from `erased`) and enqueues the purge of its blobs.
     public func delete(_ id: PrefixedID, as identity: Identity, requestID: String?, traceContext: String?) async throws -> FileRecord {
         try identity.require(.filesWrite)

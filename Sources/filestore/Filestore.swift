@@ -9,7 +9,7 @@ struct Filestore: AsyncParsableCommand {
         commandName: "filestore",
         abstract: "Multi-tenant file storage whose asynchronous work runs as rows of a PostgreSQL job table.",
         subcommands: [
-            DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, TokenCommand.self,
+            DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, TokenCommand.self, FilesCommand.self,
             JobsCommand.self, DLQCommand.self, QueuesCommand.self, BenchCommand.self,
         ]
     )

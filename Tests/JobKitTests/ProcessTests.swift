@@ -92,6 +92,32 @@ import Testing
         }
     }
 
+    @Test func operatorsReleaseOrConfirmAQuarantineFromTheCommandLine() async throws {
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let id = "med_01JD2X4Y8ZQ3K5M7N9P1R3T5V7"
+            try await env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
+                try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                try await tx.query("INSERT INTO tenants (id, name) VALUES ('acme', 'acme')", logger: TestDatabase.logger)
+                try await tx.query("""
+                    INSERT INTO files (id, tenant_id, state, object_key, scan_signature)
+                    VALUES (\(id), 'acme', 'quarantined', 'tenants/acme/files/' || \(id) || '/original', 'Test.Sig')
+                    """, logger: TestDatabase.logger)
+            }
+            var r = try await FilestoreBinary.run(["files", "release", id, "--tenant", "acme"], database: env.config)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("--reason"))
+            r = try await FilestoreBinary.run(["files", "release", id, "--tenant", "globex", "--reason", "fp"], database: env.config)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("NOT_FOUND"))
+            r = try await FilestoreBinary.run(["files", "release", id, "--tenant", "acme", "--reason", "false positive", "--actor", "sre-jane"], database: env.config)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("now clean"))
+            r = try await FilestoreBinary.run(["files", "confirm", id, "--tenant", "acme", "--reason", "again"], database: env.config)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("ILLEGAL_TRANSITION"))
+        }
+    }
+
     @Test func aWorkerRefusesADatabaseThatIsBehind() async throws {
         let name = "filestore_empty_\(UInt32.random(in: 0...UInt32.max))"
         try await TestDatabase.admin("CREATE DATABASE \"\(name)\"")
