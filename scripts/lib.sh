@@ -12,6 +12,7 @@ ensure_packages() {
   command -v curl >/dev/null 2>&1 || need+=(curl)
   [[ -f /usr/include/clamav.h ]] || need+=(libclamav-dev)
   [[ -d /usr/share/clamav-testfiles ]] || need+=(clamav-testfiles)
+  [[ -x /usr/sbin/clamd ]] || need+=(clamav-daemon)
   command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
   python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
   ((${#need[@]})) || return 0

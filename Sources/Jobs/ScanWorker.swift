@@ -20,15 +20,15 @@ public struct ScanWorker: JobWorker {
     }
     public static let kind = "scan"
 
-    let engine: ClamAVEngine
+    let scanner: any VirusScanner
     let blobs: LocalBlobStore
     let database: TenantDatabase
     let limitPolicy: LimitPolicy
     public let options: JobWorkerOptions
 
-    public init(engine: ClamAVEngine, blobs: LocalBlobStore, database: TenantDatabase, limitPolicy: LimitPolicy = .quarantine,
+    public init(scanner: any VirusScanner, blobs: LocalBlobStore, database: TenantDatabase, limitPolicy: LimitPolicy = .quarantine,
                 options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(300), retryPolicy: RetryPolicy(base: .seconds(5)))) {
-        self.engine = engine
+        self.scanner = scanner
         self.blobs = blobs
         self.database = database
         self.limitPolicy = limitPolicy
@@ -51,7 +51,7 @@ public struct ScanWorker: JobWorker {
             // Deleted (or otherwise moved on) before it was scanned: nothing to do.
             throw JobCancel("file \(id) cannot be scanned any more: \(error.message)")
         }
-        let verdict = try await engine.scan(path: blobs.localPath(of: file.objectKey))
+        let verdict = try await scanner.scan(path: blobs.localPath(of: file.objectKey))
         let signature: String? = if case .infected(let name) = verdict { name } else { nil }
         // A limit hit follows the policy; anything else that matched is quarantined.
         let quarantine = verdict.isLimitExceeded && limitPolicy == .allow ? nil : signature

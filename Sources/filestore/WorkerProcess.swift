@@ -100,11 +100,19 @@ func scanHandlers(blobDirectory: String) -> @Sendable (inout JobRegistry, Postgr
         let dir = URL(fileURLWithPath: env["FILESTORE_CLAMAV_DB"] ?? "/var/lib/clamav")
         let logger = makeLogger("filestore.scan")
         do {
-            let engine = try await ClamAVEngine.load(directory: dir)
+            let scanner: any VirusScanner
+            if env["FILESTORE_SCANNER"] == "clamd" {
+                let socket = env["FILESTORE_CLAMD_SOCKET"] ?? "/var/run/clamav/clamd.ctl"
+                scanner = ClamdScanner(socketPath: socket)
+                logger.info("scanner ready: clamd", metadata: ["socket": "\(socket)"])
+            } else {
+                let engine = try await ClamAVEngine.load(directory: dir)
+                scanner = engine
+                logger.info("scanner ready: libclamav", metadata: ["signatures": "\(engine.signatureCount)", "directory": "\(dir.path)"])
+            }
             let blobs = try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory))
             let policy = LimitPolicy(rawValue: env["FILESTORE_SCAN_LIMIT_POLICY"] ?? "quarantine") ?? .quarantine
-            registry.register(ScanWorker(engine: engine, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger), limitPolicy: policy))
-            logger.info("scanner ready", metadata: ["signatures": "\(engine.signatureCount)", "directory": "\(dir.path)"])
+            registry.register(ScanWorker(scanner: scanner, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger), limitPolicy: policy))
         } catch {
             logger.warning("no scanner: scan jobs will wait until signatures are available", metadata: ["error": "\(error)", "directory": "\(dir.path)"])
         }

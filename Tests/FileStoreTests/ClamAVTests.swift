@@ -1,5 +1,6 @@
 import Foundation
 import Scanning
+import TestSupport
 import Testing
 
 /// libclamav in-process, offline: the tests write their own signature databases.
@@ -42,33 +43,84 @@ import Testing
         return url
     }
 
-    @Test func detectsItsOwnSignaturesAndPassesCleanFiles() async throws {
+    enum Backend: String, CaseIterable, Sendable { case libclamav, clamd }
+
+    /// A running clamd over `signatures`, on a socket of its own; stopped when `body` returns.
+    static func withClamd<T>(_ signatures: URL, _ body: (String) async throws -> T) async throws -> T {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clamd-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = dir.appendingPathComponent("clamd.sock").path
+        try """
+            LocalSocket \(socket)
+            DatabaseDirectory \(signatures.path)
+            Foreground yes
+            LogFile \(dir.path)/clamd.log
+            TemporaryDirectory \(dir.path)
+            """.write(to: dir.appendingPathComponent("clamd.conf"), atomically: true, encoding: .utf8)
+        let clamd = Process()
+        clamd.executableURL = URL(fileURLWithPath: "/usr/sbin/clamd")
+        clamd.arguments = ["-c", dir.appendingPathComponent("clamd.conf").path]
+        clamd.standardOutput = FileHandle.nullDevice
+        clamd.standardError = FileHandle.nullDevice
+        try clamd.run()
+        defer { clamd.terminate(); clamd.waitUntilExit() }
+        try await eventually("clamd listening", timeout: .seconds(60)) { FileManager.default.fileExists(atPath: socket) }
+        return try await body(socket)
+    }
+
+    /// Runs `body` with a scanner of `backend` over `signatures`.
+    static func withScanner<T>(_ backend: Backend, _ signatures: URL, limits: ScanLimits = ScanLimits(),
+                               _ body: (any VirusScanner) async throws -> T) async throws -> T {
+        switch backend {
+        case .libclamav: return try await body(try await ClamAVEngine.load(directory: signatures, limits: limits))
+        case .clamd: return try await withClamd(signatures) { try await body(ClamdScanner(socketPath: $0, limits: limits)) }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func detectsItsOwnSignaturesAndPassesCleanFiles(_ backend: Backend) async throws {
         let dir = try Self.signatureDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let engine = try await ClamAVEngine.load(directory: dir)
-        #expect(engine.signatureCount >= 2)
+        try await Self.withScanner(backend, dir) { engine in
         let infected = try Self.file(Data(Self.eicar.utf8))
         let clean = try Self.file(Data("just some harmless text\n".utf8))
-        defer { try? FileManager.default.removeItem(at: infected); try? FileManager.default.removeItem(at: clean) }
+        let large = try Self.file(Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0) }) + Data(Self.eicar.utf8))
+        defer { for f in [infected, clean, large] { try? FileManager.default.removeItem(at: f) } }
         // Names from unofficial databases come back with a suffix.
         #expect(try await engine.scan(path: infected.path) == .infected(signature: "Filestore.Test.EICAR.UNOFFICIAL"))
         #expect(try await engine.scan(path: clean.path) == .clean)
+        // Past the first INSTREAM chunks too.
+        #expect(try await engine.scan(path: large.path) == .infected(signature: "Filestore.Test.EICAR.UNOFFICIAL"))
         // Debian's test files, by hash.
         let clamExe = "/usr/share/clamav-testfiles/clam.exe"
         if FileManager.default.fileExists(atPath: clamExe) {
             #expect(try await engine.scan(path: clamExe) == .infected(signature: "Filestore.Test.clam.exe.UNOFFICIAL"))
         }
         await #expect(throws: ScanError.self) { try await engine.scan(path: "/nonexistent/file") }
+        }
     }
 
-    @Test func aFileOverALimitIsNotCalledClean() async throws {
+    @Test(arguments: Backend.allCases)
+    func aFileOverALimitIsNotCalledClean(_ backend: Backend) async throws {
         let dir = try Self.signatureDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let engine = try await ClamAVEngine.load(directory: dir, limits: ScanLimits(maxFileSize: 1024, maxScanSize: 1024))
-        let big = try Self.file(Data(repeating: 65, count: 4096))
-        defer { try? FileManager.default.removeItem(at: big) }
-        let verdict = try await engine.scan(path: big.path)
-        #expect(verdict.isLimitExceeded, "\(verdict)")
+        try await Self.withScanner(backend, dir, limits: ScanLimits(maxFileSize: 1024, maxScanSize: 1024)) { engine in
+            let big = try Self.file(Data(repeating: 65, count: 4096))
+            defer { try? FileManager.default.removeItem(at: big) }
+            let verdict = try await engine.scan(path: big.path)
+            #expect(verdict.isLimitExceeded, "\(verdict)")
+        }
+    }
+
+    @Test func clamdRepliesAreParsedAndAnAbsentClamdIsAnError() async throws {
+        #expect(try ClamdScanner.parse("stream: OK\0") == .clean)
+        #expect(try ClamdScanner.parse("stream: Win.Test.EICAR_HDB-1 FOUND\0") == .infected(signature: "Win.Test.EICAR_HDB-1"))
+        #expect(throws: ScanError.self) { try ClamdScanner.parse("INSTREAM size limit exceeded. ERROR\0") }
+        let missing = ClamdScanner(socketPath: "/nonexistent/clamd.sock")
+        let file = try Self.file(Data("x".utf8))
+        defer { try? FileManager.default.removeItem(at: file) }
+        await #expect(throws: ScanError.self) { try await missing.scan(path: file.path) }
     }
 
     @Test func reloadSwapsTheEngineWithoutDisturbingScansInFlight() async throws {

@@ -29,7 +29,7 @@ import Testing
             let clean = try await upload(Array("a perfectly ordinary file\n".utf8))
             let infected = try await upload(Array(ClamAVTests.eicar.utf8))
             var registry = JobRegistry()
-            registry.register(ScanWorker(engine: engine, blobs: try LocalBlobStore(root: h.blobRoot), database: h.service.database))
+            registry.register(ScanWorker(scanner: engine, blobs: try LocalBlobStore(root: h.blobRoot), database: h.service.database))
             try await h.env.withWorker(registry, TestEnv.fastWorker(queues: [.init("scan")])) { (_: JobWorkerService) async throws in
                 try await eventually("both scanned", timeout: .seconds(30)) {
                     try await h.count("files", where: "state IN ('clean', 'quarantined')") == 2
@@ -70,7 +70,7 @@ import Testing
             }
             try await client.execute(uri: "/v1/files/\(id)", method: .delete, headers: h.headers(token)) { #expect($0.status == .ok) }
             var registry = JobRegistry()
-            registry.register(ScanWorker(engine: engine, blobs: try LocalBlobStore(root: h.blobRoot), database: h.service.database))
+            registry.register(ScanWorker(scanner: engine, blobs: try LocalBlobStore(root: h.blobRoot), database: h.service.database))
             try await h.env.withWorker(registry, TestEnv.fastWorker(queues: [.init("scan")])) { (_: JobWorkerService) async throws in
                 try await eventually("scan job cancelled") { try await h.env.count(.cancelled, queue: "scan") == 1 }
             }
