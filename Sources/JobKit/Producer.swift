@@ -179,44 +179,37 @@ final class Producer: Sendable {
     }
 
     private func fetch(limit: Int, control: QueueControl) async throws -> [FetchedJob] {
-        let me = configuration.workerID
-        let leaseMS = configuration.leaseDuration.milliseconds
-        if let globalLimit = control.globalLimit {
-            // A limit across all workers: serialize this queue's fetches on an advisory lock and count
-            // what runs now, in one transaction.
-            return try await fetchPostgres.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('jobkit.queue'), hashtext(\(queue)))", logger: logger)
-                let rows = try await connection.query("""
-                    WITH next AS (
-                      SELECT id FROM jobkit.jobs
-                      WHERE state = 'available' AND queue = \(queue)
-                      ORDER BY priority, scheduled_at, id
-                      LIMIT greatest(0, least(\(limit), \(globalLimit) -
-                            (SELECT count(*) FROM jobkit.jobs WHERE state = 'running' AND queue = \(queue))))
-                      FOR UPDATE SKIP LOCKED
-                    )
-                    UPDATE jobkit.jobs j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
-                           attempted_by = \(me), lease_expires_at = now() + \(leaseMS) * interval '1 millisecond'
-                    FROM next WHERE j.id = next.id
-                    RETURNING j.id, j.kind, j.args::text, j.attempt, j.max_attempts, j.priority, j.tags, j.tenant_id, j.trace_context
-                    """, logger: logger)
-                return try await Self.decode(rows, queue: queue)
-            }
+        let query = Self.fetchQuery(queue: queue, limit: limit, globalLimit: control.globalLimit, workerID: configuration.workerID,
+                                    leaseMS: configuration.leaseDuration.milliseconds)
+        guard control.globalLimit != nil else {
+            return try await Self.decode(try await fetchPostgres.query(query, logger: logger), queue: queue)
         }
-        let rows = try await fetchPostgres.query("""
-            WITH next AS (
-              SELECT id FROM jobkit.jobs
-              WHERE state = 'available' AND queue = \(queue)
-              ORDER BY priority, scheduled_at, id
-              LIMIT \(limit)
-              FOR UPDATE SKIP LOCKED
-            )
-            UPDATE jobkit.jobs j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
-                   attempted_by = \(me), lease_expires_at = now() + \(leaseMS) * interval '1 millisecond'
-            FROM next WHERE j.id = next.id
-            RETURNING j.id, j.kind, j.args::text, j.attempt, j.max_attempts, j.priority, j.tags, j.tenant_id, j.trace_context
-            """, logger: logger)
-        return try await Self.decode(rows, queue: queue)
+        // A limit across all workers: serialize this queue's fetches on an advisory lock, so the count of what
+        // runs now and the fetch are one decision.
+        return try await fetchPostgres.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('jobkit.queue'), hashtext(\(queue)))", logger: logger)
+            return try await Self.decode(try await connection.query(query, logger: logger), queue: queue)
+        }
+    }
+
+    /// The fetch: up to `limit` available jobs of `queue` (fewer under a global limit), marked running under
+    /// this worker with a lease, in one statement. The running-jobs count is only evaluated with a limit.
+    static func fetchQuery(queue: String, limit: Int, globalLimit: Int?, workerID: String, leaseMS: Int64) -> PostgresQuery {
+        """
+        WITH next AS (
+          SELECT id FROM jobkit.jobs
+          WHERE state = 'available' AND queue = \(queue)
+          ORDER BY priority, scheduled_at, id
+          LIMIT CASE WHEN \(globalLimit)::int8 IS NULL THEN \(limit)
+                     ELSE greatest(0, least(\(limit), \(globalLimit)::int8 -
+                          (SELECT count(*) FROM jobkit.jobs WHERE state = 'running' AND queue = \(queue)))) END
+          FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobkit.jobs j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
+               attempted_by = \(workerID), lease_expires_at = now() + \(leaseMS) * interval '1 millisecond'
+        FROM next WHERE j.id = next.id
+        RETURNING j.id, j.kind, j.args::text, j.attempt, j.max_attempts, j.priority, j.tags, j.tenant_id, j.trace_context
+        """
     }
 
     private static func decode(_ rows: PostgresRowSequence, queue: String) async throws -> [FetchedJob] {
