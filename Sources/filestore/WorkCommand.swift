@@ -79,8 +79,11 @@ struct WorkCommand: AsyncParsableCommand {
         let metrics = bootstrapMetrics()
         var registry = JobRegistry.filestore()
         registry.register(NoopWorker(onStart: { _, latency in report.record(latency) }))
-        let process = FilestoreProcess(database: try db.configuration(), worker: try options.workerConfiguration(), registry: registry,
-                                       addHandlers: scanHandlers(blobDirectory: options.workerBlobDir), metrics: metrics,
+        let worker = try options.workerConfiguration()
+        // The scanner (and its signature database) is loaded only by processes that work the scan queue.
+        let scans = worker.queues.contains { $0.name == "scan" }
+        let process = FilestoreProcess(database: try db.configuration(), worker: worker, registry: registry,
+                                       addHandlers: scans ? scanHandlers(blobDirectory: options.workerBlobDir) : nil, metrics: metrics,
                                        opsHost: options.httpHost, opsPort: options.httpPort == 0 ? nil : options.httpPort,
                                        durableFetch: options.durableFetch)
         try await runReportingErrors { try await process.run() }
@@ -115,8 +118,10 @@ struct DevCommand: AsyncParsableCommand {
             if !done.isEmpty { print("applied migrations \(done)") }
         }
         let api = try await serve.api()
-        let process = FilestoreProcess(database: try db.configuration(), worker: try options.workerConfiguration(),
-                                       registry: JobRegistry.filestore(), addHandlers: scanHandlers(blobDirectory: serve.blobDir),
+        let worker = try options.workerConfiguration()
+        let scans = worker.queues.contains { $0.name == "scan" }
+        let process = FilestoreProcess(database: try db.configuration(), worker: worker,
+                                       registry: JobRegistry.filestore(), addHandlers: scans ? scanHandlers(blobDirectory: serve.blobDir) : nil,
                                        metrics: bootstrapMetrics(), api: api, durableFetch: options.durableFetch)
         print("filestore dev: file API on http://\(api.host):\(api.port)/v1/files (health: /healthz); workers on \(options.queues)")
         try await runReportingErrors { try await process.run() }
