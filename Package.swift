@@ -59,6 +59,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // libvips through a system-library target, and a small C shim for its variadic API and VIPS_INIT.
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "CVipsShim", dependencies: ["CVips"]),
+        // Image variants and metadata scrubbing with libvips, on a thread pool.
+        .target(
+            name: "Imaging",
+            dependencies: [
+                "CVipsShim",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Job handlers of the product (scan, optimize, relay, ...), registered on a JobKit registry.
         .target(
             name: "Jobs",
@@ -111,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "FileStoreTests",
             dependencies: [
-                "Domain", "Storage", "JobKit", "TestSupport", "API", "Scanning", "Jobs",
+                "Domain", "Storage", "JobKit", "TestSupport", "API", "Scanning", "Jobs", "Imaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

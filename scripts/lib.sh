@@ -13,6 +13,9 @@ ensure_packages() {
   [[ -f /usr/include/clamav.h ]] || need+=(libclamav-dev)
   [[ -d /usr/share/clamav-testfiles ]] || need+=(clamav-testfiles)
   [[ -x /usr/sbin/clamd ]] || need+=(clamav-daemon)
+  [[ -f /usr/include/vips/vips.h ]] || need+=(libvips-dev)
+  command -v vips >/dev/null 2>&1 || need+=(libvips-tools)
+  command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
   command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
   python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
   ((${#need[@]})) || return 0

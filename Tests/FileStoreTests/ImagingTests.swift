@@ -1,0 +1,102 @@
+import Foundation
+import Imaging
+import Testing
+
+/// libvips through the shim, on real images; metadata checked with exiftool on the bytes written.
+@Suite struct ImagingTests {
+    static func run(_ tool: String, _ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw ImageError("\(tool) \(args.joined(separator: " ")) failed") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A JPEG with GPS, camera and orientation tags, made with the vips and exiftool command lines.
+    static func photo(in dir: URL, width: Int = 640, height: Int = 480) throws -> URL {
+        let url = dir.appendingPathComponent("photo.jpg")
+        _ = try run("/usr/bin/vips", ["gaussnoise", url.path, "\(width)", "\(height)"])
+        _ = try run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-GPSLatitude=48.8584", "-GPSLatitudeRef=N", "-GPSLongitude=2.2945",
+                                          "-GPSLongitudeRef=E", "-Make=FilestoreCam", "-Artist=Someone Private", "-XMP:Creator=Someone Private", url.path])
+        return url
+    }
+
+    /// Every metadata tag exiftool finds, as group:name.
+    static func metadata(_ url: URL) throws -> [String] {
+        let json = try run("/usr/bin/exiftool", ["-j", "-G", "-a", url.path])
+        let object = (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])?.first ?? [:]
+        return object.keys.filter { $0.hasPrefix("EXIF:") || $0.hasPrefix("XMP") || $0.hasPrefix("IPTC:") || $0.hasPrefix("GPS") || $0.contains("GPS") }.sorted()
+    }
+
+    func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("imaging-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func thumbnailsAndScrubbedCopiesCarryNoMetadataInAnyFormat() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let photo = try Self.photo(in: dir)
+        #expect(try Self.metadata(photo).contains { $0.contains("GPSLatitude") }) // the input really has GPS
+        let images = try ImageProcessor()
+        let info = try #require(try await images.probe(photo.path))
+        #expect(info.width == 640 && info.height == 480 && info.loader.lowercased().contains("jpeg"), "\(info)")
+        for suffix in ["jpg", "png", "webp"] {
+            let thumb = dir.appendingPathComponent("thumb.\(suffix)"), scrubbed = dir.appendingPathComponent("scrubbed.\(suffix)")
+            try await images.thumbnail(photo.path, to: thumb.path, size: 256)
+            try await images.scrub(photo.path, to: scrubbed.path)
+            let t = try #require(try await images.probe(thumb.path))
+            #expect(t.width == 256 && t.height == 192, "\(suffix): \(t)")
+            let thumbMeta = try Self.metadata(thumb), scrubMeta = try Self.metadata(scrubbed)
+            #expect(thumbMeta == [], "\(suffix) thumbnail keeps \(thumbMeta)")
+            #expect(scrubMeta == [], "\(suffix) scrubbed copy keeps \(scrubMeta)")
+            #expect(try await images.probe(scrubbed.path)?.width == 640)
+        }
+    }
+
+    @Test func notAnImageCorruptImagesAndBombsAreToldApart() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let images = try ImageProcessor(maxPixels: 50_000_000)
+        let text = dir.appendingPathComponent("notes.txt")
+        try Data("plain text, not an image\n".utf8).write(to: text)
+        #expect(try await images.probe(text.path) == nil)
+        // A JPEG cut in half: its header reads, decoding fails with a clear error (and the process lives on).
+        let photo = try Self.photo(in: dir)
+        let data = try Data(contentsOf: photo)
+        let corrupt = dir.appendingPathComponent("corrupt.jpg")
+        try data.prefix(data.count / 2).write(to: corrupt)
+        await #expect(throws: ImageError.self) { try await images.thumbnail(corrupt.path, to: dir.appendingPathComponent("c.jpg").path, size: 256) }
+        // A small file that would decode to 64 megapixels is refused from its header.
+        let bomb = dir.appendingPathComponent("bomb.png")
+        _ = try Self.run("/usr/bin/vips", ["black", bomb.path, "8000", "8000"])
+        #expect(try FileManager.default.attributesOfItem(atPath: bomb.path)[.size] as? Int ?? 0 < 1_000_000)
+        let info = try #require(try await images.probe(bomb.path))
+        #expect(throws: ImageError.self) { try images.check(info) }
+        #expect(throws: Never.self) { try images.check(ImageInfo(width: 640, height: 480, loader: "jpegload")) }
+    }
+
+    @Test func webpMetadataChunksAreRemovedAndMalformedFilesRefused() throws {
+        #expect(WebPMetadata.strip(Data("not a webp".utf8)) == nil)
+        // RIFF header, VP8X with EXIF+XMP flags, an EXIF chunk (odd size, padded), a VP8L chunk.
+        var riff: [UInt8] = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBP".utf8)
+        riff += Array("VP8X".utf8) + [10, 0, 0, 0] + [0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        riff += Array("EXIF".utf8) + [3, 0, 0, 0] + [1, 2, 3, 0]
+        riff += Array("VP8L".utf8) + [2, 0, 0, 0] + [9, 9]
+        let size = UInt32(riff.count - 8)
+        riff[4] = UInt8(size & 0xFF)
+        let clean = try #require(WebPMetadata.strip(Data(riff)))
+        let bytes = [UInt8](clean)
+        #expect(!String(decoding: bytes, as: UTF8.self).contains("EXIF"))
+        #expect(bytes[20] == 0)                        // the VP8X flags no longer announce EXIF or XMP
+        #expect(Int(bytes[4]) == bytes.count - 8)      // the RIFF size follows
+        #expect(Array(bytes.suffix(2)) == [9, 9])      // the image data is untouched
+    }
+}
