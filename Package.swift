@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "JobKit", "Domain", "Storage", "Scanning",
+                "JobKit", "Domain", "Storage", "Scanning", "Imaging",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "filestore",
             dependencies: [
-                "JobKit", "Jobs", "API", "Scheduler", "Domain", "Storage", "Scanning",
+                "JobKit", "Jobs", "API", "Scheduler", "Domain", "Storage", "Scanning", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -32,8 +32,9 @@ struct DownloadRoutes: Sendable {
                 for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
                 let grant = try signer.verify(method: request.method.rawValue, tenant: p.get("tenant") ?? "", file: p.get("file") ?? "",
                                               variant: p.get("variant") ?? "", query: query)
-                let file = try await service.openForDownload(tenant: grant.tenant, id: grant.file, generation: grant.generation)
-                return try await serve(file, request: request)
+                let (file, bytes) = try await service.openForDownload(tenant: grant.tenant, id: grant.file, variant: grant.variant,
+                                                                      generation: grant.generation)
+                return try await serve(file, bytes, request: request)
             }
         }
     }
@@ -44,8 +45,9 @@ struct DownloadRoutes: Sendable {
                 let identity = try context.requireIdentity()
                 try identity.require(.filesRead)
                 let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
-                let file = try await service.openForDownload(tenant: identity.tenant, id: id, generation: nil)
-                return try await serve(file, request: request)
+                let variant = request.uri.queryParameters["variant"].map(String.init) ?? "original"
+                let (file, bytes) = try await service.openForDownload(tenant: identity.tenant, id: id, variant: variant, generation: nil)
+                return try await serve(file, bytes, request: request)
             }
         }
         table.on(group, prefix: "v1", "files/:id/urls", .post) { request, context -> Response in
@@ -73,13 +75,13 @@ struct DownloadRoutes: Sendable {
         }
     }
 
-    func serve(_ file: FileRecord, request: Request) async throws -> Response {
-        guard let size = file.size, let sha = file.sha256 else { throw FileError(.blobMissing, "file \(file.id) has no stored bytes") }
-        let etag = "\"\(sha)\""
+    func serve(_ file: FileRecord, _ bytes: StoredBytes, request: Request) async throws -> Response {
+        let size = bytes.size
+        let etag = "\"\(bytes.sha256)\""
         var headers: HTTPFields = [
             .eTag: etag, .acceptRanges: "bytes", .xContentTypeOptions: "nosniff", .cacheControl: "private, no-cache",
             .contentDisposition: ContentDisposition.attachment(filename: file.originalName),
-            .contentType: file.contentType ?? "application/octet-stream",
+            .contentType: bytes.contentType,
         ]
         if let inm = request.headers[.ifNoneMatch],
            inm.split(separator: ",").contains(where: { let t = $0.trimmingCharacters(in: .whitespaces); return t == etag || t == "*" || t == "W/\(etag)" }) {
@@ -103,7 +105,7 @@ struct DownloadRoutes: Sendable {
         headers[.contentLength] = String(length)
         if request.method == .head { return Response(status: status, headers: headers) }
         let blobs = TenantBlobs(tenant: file.tenant, store: service.blobs)
-        let stream = try await blobs.read(file.objectKey, range: byteRange)
+        let stream = try await blobs.read(bytes.key, range: byteRange)
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
     }
 }

@@ -95,9 +95,7 @@ public struct FileService: Sendable {
         let file = FileRecord(id: id, tenant: tenant, state: .uploaded, objectKey: key, originalName: originalName,
                               declaredType: declaredType, contentType: ContentSniffer.sniff(prefix), size: info.size,
                               sha256: info.sha256, urlGeneration: 1, createdAt: now, updatedAt: now)
-        let scan = JobInsert(kind: "scan", argsJSON: "{\"file_id\":\"\(id)\",\"tenant_id\":\"\(tenant.value)\"}",
-                             queue: configuration.scanQueue, uniqueKey: "scan:\(id)", tenantID: tenant.value,
-                             traceContext: traceContext)
+        let scan = PipelineJobs.scan(id, tenant: tenant, queue: configuration.scanQueue, traceContext: traceContext)
         try await database.transaction(tenant) { tx in
             try await repository.ensureTenant(tenant, on: tx)
             // The quota again, on the bytes received, serialized per tenant by the lock on its row.
@@ -155,7 +153,9 @@ public struct FileService: Sendable {
     public func signedURL(_ id: PrefixedID, variant: String, ttl: TimeInterval, signer: URLSigner, as identity: Identity)
         async throws -> (path: String, expires: Date) {
         try identity.require(.filesRead)
-        guard variant == "original" else { throw FileError(.notFound, "file \(id) has no variant '\(variant.prefix(32))'") }
+        guard variant.utf8.count <= 32, variant.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-" }), !variant.isEmpty else {
+            throw FileError(.invalidRequest, "variant must be original, thumb, preview or scrubbed")
+        }
         let file = try await get(id, as: identity)
         return signer.sign(tenant: identity.tenant, file: id, variant: variant, generation: file.urlGeneration, ttl: ttl)
     }
@@ -176,17 +176,27 @@ public struct FileService: Sendable {
 
     /// The one download guard: the file exists for `tenant`, the URL's generation (if any) is current, and
     /// the file is servable — a file not yet scanned clean, quarantined, failed or deleted is never served.
-    public func openForDownload(tenant: TenantID, id: PrefixedID, generation: Int?) async throws -> FileRecord {
-        guard let file = try await database.transaction(tenant, { try await repository.file(id, on: $0) }) else {
-            throw FileError(.notFound, "no file \(id)")
+    ///
+    /// `original` of an image is served as its `scrubbed` variant: no served image carries its metadata.
+    public func openForDownload(tenant: TenantID, id: PrefixedID, variant: String, generation: Int?) async throws -> (FileRecord, StoredBytes) {
+        try await database.transaction(tenant) { tx in
+            guard let file = try await repository.file(id, on: tx) else { throw FileError(.notFound, "no file \(id)") }
+            if let generation, generation != file.urlGeneration {
+                throw FileError(.urlRevoked, "the URLs of file \(id) were revoked")
+            }
+            guard file.state.isServable else {
+                throw FileError(.notServable, "file \(id) is \(file.state.rawValue) and cannot be downloaded")
+            }
+            if variant == "original" {
+                if let scrubbed = try await repository.variant(id, name: "scrubbed", on: tx) { return (file, scrubbed) }
+                guard let size = file.size, let sha = file.sha256 else { throw FileError(.blobMissing, "file \(id) has no stored bytes") }
+                return (file, StoredBytes(key: file.objectKey, contentType: file.contentType ?? "application/octet-stream", size: size, sha256: sha))
+            }
+            guard let stored = try await repository.variant(id, name: variant, on: tx) else {
+                throw FileError(.notFound, "file \(id) has no variant '\(variant.prefix(32))'")
+            }
+            return (file, stored)
         }
-        if let generation, generation != file.urlGeneration {
-            throw FileError(.urlRevoked, "the URLs of file \(id) were revoked")
-        }
-        guard file.state.isServable else {
-            throw FileError(.notServable, "file \(id) is \(file.state.rawValue) and cannot be downloaded")
-        }
-        return file
     }
 
     /// The compliance override of a quarantine: `release` (a false positive: quarantined → clean) or
@@ -203,11 +213,10 @@ public struct FileService: Sendable {
             let updated = try await repository.transition(id, on: release ? .released : .deleted, actor: actor, requestID: requestID,
                                                           traceContext: traceContext, details: ["reason": reason, "override": release ? "release" : "confirm"],
                                                           tx: tx)
-            if !release {
-                try await jobs.enqueue(JobInsert(kind: "file.purge", argsJSON: "{\"file_id\":\"\(id)\",\"tenant_id\":\"\(tenant.value)\"}",
-                                                 queue: configuration.maintenanceQueue, uniqueKey: "purge:\(id)", tenantID: tenant.value,
-                                                 traceContext: traceContext), on: tx)
-            }
+            // A released file moves on to optimize; a confirmed one has its bytes purged.
+            try await jobs.enqueue(release ? PipelineJobs.optimize(id, tenant: tenant, traceContext: traceContext)
+                                           : PipelineJobs.purge(id, tenant: tenant, queue: configuration.maintenanceQueue, traceContext: traceContext),
+                                   on: tx)
             return updated
         }
     }
@@ -215,9 +224,7 @@ public struct FileService: Sendable {
     /// Marks the file deleted (the guard refuses it from `erased`) and enqueues the purge of its blobs.
     public func delete(_ id: PrefixedID, as identity: Identity, requestID: String?, traceContext: String?) async throws -> FileRecord {
         try identity.require(.filesWrite)
-        let purge = JobInsert(kind: "file.purge", argsJSON: "{\"file_id\":\"\(id)\",\"tenant_id\":\"\(identity.tenant.value)\"}",
-                              queue: configuration.maintenanceQueue, uniqueKey: "purge:\(id)", tenantID: identity.tenant.value,
-                              traceContext: traceContext)
+        let purge = PipelineJobs.purge(id, tenant: identity.tenant, queue: configuration.maintenanceQueue, traceContext: traceContext)
         return try await database.transaction(identity.tenant) { tx in
             let file = try await repository.transition(id, on: .deleted, actor: identity.subject, requestID: requestID,
                                                        traceContext: traceContext, tx: tx)

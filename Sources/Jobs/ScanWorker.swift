@@ -62,6 +62,8 @@ public struct ScanWorker: JobWorker {
                                                 details: ["signature": signature], tx: tx)
             } else {
                 try await repository.transition(id, on: .scannedClean, actor: actor, requestID: nil, traceContext: job.traceContext, tx: tx)
+                try await JobClient(postgres: database.postgres, logger: job.logger).enqueue(
+                    PipelineJobs.optimize(id, tenant: tenant, traceContext: job.traceContext), on: tx)
             }
             try await job.complete(on: tx)
         }

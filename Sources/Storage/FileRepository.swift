@@ -68,6 +68,17 @@ public struct FileRepository: Sendable {
         return file
     }
 
+    /// A stored variant of a file (`thumb`, `preview`, `scrubbed`), or `nil`.
+    public func variant(_ id: PrefixedID, name: String, on tx: PostgresConnection) async throws -> StoredBytes? {
+        let rows = try await tx.query("""
+            SELECT object_key, content_type, size, sha256 FROM file_variants WHERE file_id = \(id.description) AND name = \(name)
+            """, logger: logger)
+        for try await (key, type, size, sha) in rows.decode((String, String, Int64, String).self) {
+            return StoredBytes(key: try ObjectKey(parsing: key), contentType: type, size: size, sha256: sha)
+        }
+        return nil
+    }
+
     /// Records a scan's verdict on the file (time, and the signature when not clean).
     public func recordScan(_ id: PrefixedID, signature: String?, on tx: PostgresConnection) async throws {
         try await tx.query("""
@@ -155,5 +166,19 @@ extension JSONEncoder {
         e.outputFormatting = [.sortedKeys]
         e.dateEncodingStrategy = .iso8601
         return e
+    }
+}
+
+/// Bytes that can be served: where they are and what they are.
+public struct StoredBytes: Sendable, Hashable {
+    public var key: ObjectKey
+    public var contentType: String
+    public var size: Int64
+    public var sha256: String
+    public init(key: ObjectKey, contentType: String, size: Int64, sha256: String) {
+        self.key = key
+        self.contentType = contentType
+        self.size = size
+        self.sha256 = sha256
     }
 }

@@ -38,6 +38,28 @@ public struct LocalBlobStore: BlobStore {
 
     func url(_ key: ObjectKey) -> URL { root.appendingPathComponent(key.path) }
 
+    /// A scratch path inside the store (same filesystem, so ``importFile(_:as:)`` can rename it into place).
+    public func scratchPath(suffix: String) -> String { root.appendingPathComponent(".tmp/\(UUID().uuidString)\(suffix)").path }
+
+    /// Moves a finished scratch file to `key` (fsync, rename, fsync of the directory) and returns its size
+    /// and SHA-256.
+    public func importFile(_ path: String, as key: ObjectKey) async throws -> BlobInfo {
+        let target = url(key)
+        return try await pool.runIfActive {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw POSIXFailure("open", path) }
+            defer { close(fd) }
+            guard fsync(fd) == 0 else { throw POSIXFailure("fsync", path) }
+            let dir = target.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            guard rename(path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
+            try fsyncDirectory(dir)
+            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            return BlobInfo(key: key, size: Int64(data.count), sha256: digest)
+        }
+    }
+
     /// The file holding `key`'s bytes, for in-process engines that read files (the scanner). The caller
     /// must have the key from a tenant-scoped lookup.
     public func localPath(of key: ObjectKey) -> String { url(key).path }

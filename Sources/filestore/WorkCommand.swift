@@ -6,7 +6,7 @@ import Synchronization
 
 struct WorkOptions: ParsableArguments {
     @Option(help: "Queues to work, comma-separated; `name:N` sets one queue's concurrency.")
-    var queues = "default,scan,maintenance"
+    var queues = "default,scan,optimize,maintenance"
     @Option(name: .customLong("worker-blob-dir"), help: "The blob store the scanner reads (default $FILESTORE_BLOB_DIR, else .data/blobs).")
     var workerBlobDir = ProcessInfo.processInfo.environment["FILESTORE_BLOB_DIR"] ?? ".data/blobs"
     @Option(help: "Jobs run at once per queue in this process.")
@@ -80,10 +80,10 @@ struct WorkCommand: AsyncParsableCommand {
         var registry = JobRegistry.filestore()
         registry.register(NoopWorker(onStart: { _, latency in report.record(latency) }))
         let worker = try options.workerConfiguration()
-        // The scanner (and its signature database) is loaded only by processes that work the scan queue.
-        let scans = worker.queues.contains { $0.name == "scan" }
+        // The scanner and libvips are loaded only by processes that work the scan and optimize queues.
         let process = FilestoreProcess(database: try db.configuration(), worker: worker, registry: registry,
-                                       addHandlers: scans ? scanHandlers(blobDirectory: options.workerBlobDir) : nil, metrics: metrics,
+                                       addHandlers: pipelineHandlers(blobDirectory: options.workerBlobDir, queues: worker.queues.map(\.name)),
+                                       metrics: metrics,
                                        opsHost: options.httpHost, opsPort: options.httpPort == 0 ? nil : options.httpPort,
                                        durableFetch: options.durableFetch)
         try await runReportingErrors { try await process.run() }
@@ -119,9 +119,8 @@ struct DevCommand: AsyncParsableCommand {
         }
         let api = try await serve.api()
         let worker = try options.workerConfiguration()
-        let scans = worker.queues.contains { $0.name == "scan" }
-        let process = FilestoreProcess(database: try db.configuration(), worker: worker,
-                                       registry: JobRegistry.filestore(), addHandlers: scans ? scanHandlers(blobDirectory: serve.blobDir) : nil,
+        let process = FilestoreProcess(database: try db.configuration(), worker: worker, registry: JobRegistry.filestore(),
+                                       addHandlers: pipelineHandlers(blobDirectory: serve.blobDir, queues: worker.queues.map(\.name)),
                                        metrics: bootstrapMetrics(), api: api, durableFetch: options.durableFetch)
         print("filestore dev: file API on http://\(api.host):\(api.port)/v1/files (health: /healthz); workers on \(options.queues)")
         try await runReportingErrors { try await process.run() }

@@ -8,6 +8,7 @@ import Metrics
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
+import Imaging
 import Scanning
 import Storage
 
@@ -94,9 +95,19 @@ struct FilestoreProcess {
 
 /// Registers the scan handler when ClamAV signatures can be loaded from `$FILESTORE_CLAMAV_DB` (default
 /// `/var/lib/clamav`, the folder freshclam keeps); without them scan jobs wait in their queue, and say why.
-func scanHandlers(blobDirectory: String) -> @Sendable (inout JobRegistry, PostgresClient) async -> Void {
+func pipelineHandlers(blobDirectory: String, queues: [String]) -> @Sendable (inout JobRegistry, PostgresClient) async -> Void {
     { registry, postgres in
         let env = ProcessInfo.processInfo.environment
+        if queues.contains("optimize") {
+            do {
+                let images = try ImageProcessor(maxPixels: Int(env["FILESTORE_MAX_PIXELS"] ?? "") ?? 100_000_000)
+                registry.register(OptimizeWorker(images: images, blobs: try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory)),
+                                                 database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.optimize"))))
+            } catch {
+                makeLogger("filestore.optimize").warning("no image processing: optimize jobs will wait", metadata: ["error": "\(error)"])
+            }
+        }
+        guard queues.contains("scan") else { return }
         let dir = URL(fileURLWithPath: env["FILESTORE_CLAMAV_DB"] ?? "/var/lib/clamav")
         let logger = makeLogger("filestore.scan")
         do {
