@@ -12,10 +12,7 @@ import Storage
 /// completes: retrying cannot fix it). Variants, the state change, `file.ready.v1` and the job's completion
 /// commit together.
 public struct OptimizeWorker: JobWorker {
-    public struct Args: Codable, Sendable {
-        public var file_id: String
-        public var tenant_id: String
-    }
+    public typealias Args = FileJobArgs
     public static let kind = "optimize"
 
     /// A variant to make: its name, longest side (`nil`: full size, scrubbed) and output suffix (`nil`: the original's).
@@ -55,19 +52,8 @@ public struct OptimizeWorker: JobWorker {
     static let types = [".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif"]
 
     public func work(_ job: Job<Args>) async throws {
-        guard let tenant = try? TenantID(job.args.tenant_id), let id = PrefixedID(parsing: job.args.file_id, as: .file) else {
-            throw JobCancel("malformed optimize args")
-        }
-        let repository = FileRepository(logger: job.logger)
-        let actor = "job:optimize"
-        let file: FileRecord
-        do {
-            file = try await database.transaction(tenant) { tx in
-                try await repository.transition(id, on: .processingStarted, actor: actor, requestID: nil, traceContext: job.traceContext, tx: tx)
-            }
-        } catch let error as FileError where error.code == .notFound || error.code == .illegalTransition {
-            throw JobCancel("file \(id) cannot be optimized: \(error.message)")
-        }
+        let step = try await PipelineStep.begin(job, .processingStarted, step: "optimize", database: database)
+        let (tenant, file, repository, actor, id) = (step.tenant, step.file, step.repository, step.actor, step.file.id)
         let original = blobs.localPath(of: file.objectKey)
         var made: [(VariantSpec, BlobInfo, String, ImageInfo?)] = []
         var failure: String?

@@ -14,10 +14,7 @@ public enum LimitPolicy: String, Sendable { case quarantine, allow }
 /// retried scan never records twice. A scanner failure retries (then the dead-letter queue); the file stays
 /// unservable meanwhile.
 public struct ScanWorker: JobWorker {
-    public struct Args: Codable, Sendable {
-        public var file_id: String
-        public var tenant_id: String
-    }
+    public typealias Args = FileJobArgs
     public static let kind = "scan"
 
     let scanner: any VirusScanner
@@ -36,21 +33,9 @@ public struct ScanWorker: JobWorker {
     }
 
     public func work(_ job: Job<Args>) async throws {
-        guard let tenant = try? TenantID(job.args.tenant_id), let id = PrefixedID(parsing: job.args.file_id, as: .file) else {
-            throw JobCancel("malformed scan args: \(job.args.tenant_id)/\(job.args.file_id)")
-        }
-        let repository = FileRepository(logger: job.logger)
-        let actor = "job:scan"
         // uploaded → scanning (again, if a previous attempt died mid-scan).
-        let file: FileRecord
-        do {
-            file = try await database.transaction(tenant) { tx in
-                try await repository.transition(id, on: .scanStarted, actor: actor, requestID: nil, traceContext: job.traceContext, tx: tx)
-            }
-        } catch let error as FileError where error.code == .notFound || error.code == .illegalTransition {
-            // Deleted (or otherwise moved on) before it was scanned: nothing to do.
-            throw JobCancel("file \(id) cannot be scanned any more: \(error.message)")
-        }
+        let step = try await PipelineStep.begin(job, .scanStarted, step: "scan", database: database)
+        let (tenant, file, repository, actor, id) = (step.tenant, step.file, step.repository, step.actor, step.file.id)
         let verdict = try await scanner.scan(path: blobs.localPath(of: file.objectKey))
         let signature: String? = if case .infected(let name) = verdict { name } else { nil }
         // A limit hit follows the policy; anything else that matched is quarantined.
