@@ -62,11 +62,13 @@ let package = Package(
         // libvips through a system-library target, and a small C shim for its variadic API and VIPS_INIT.
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .target(name: "CVipsShim", dependencies: ["CVips"]),
+        // libexif through a system-library target: checks that what the service writes carries no EXIF.
+        .systemLibrary(name: "CExif", pkgConfig: "libexif", providers: [.apt(["libexif-dev"])]),
         // Image variants and metadata scrubbing with libvips, on a thread pool.
         .target(
             name: "Imaging",
             dependencies: [
-                "CVipsShim",
+                "CVipsShim", "CExif",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -102,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "filestore",
             dependencies: [
-                "JobKit", "Jobs", "API", "Scheduler", "Domain", "Storage", "Scanning", "Imaging",
+                "JobKit", "Jobs", "API", "Scheduler", "Domain", "Storage", "Scanning", "Imaging", "CClamAV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -14,6 +14,7 @@ ensure_packages() {
   [[ -d /usr/share/clamav-testfiles ]] || need+=(clamav-testfiles)
   [[ -x /usr/sbin/clamd ]] || need+=(clamav-daemon)
   [[ -f /usr/include/vips/vips.h ]] || need+=(libvips-dev)
+  [[ -f /usr/include/libexif/exif-data.h ]] || need+=(libexif-dev)
   command -v vips >/dev/null 2>&1 || need+=(libvips-tools)
   command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
   command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)

@@ -5,7 +5,7 @@ import Logging
 import PostgresNIO
 
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [BenchQueueCommand.self, BenchUploadCommand.self])
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [BenchQueueCommand.self, BenchUploadCommand.self, BenchPipelineCommand.self])
 }
 
 /// The queue benchmark, following the protocol of `shared/bench/peers/README.md` so that it runs beside
@@ -51,7 +51,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
     // MARK: Phases
 
     private func throughput(server: DatabaseConfiguration) async throws -> [String: Any] {
-        let db = try await freshDatabase(server)
+        let db = try await BenchSupport.freshDatabase(database, on: server)
         return try await DatabaseOptions.run(db) { postgres in
             let client = JobClient(postgres: postgres, logger: benchLogger)
             let insert = JobInsert(kind: "noop", argsJSON: "{}", queue: "bench")
@@ -117,7 +117,7 @@ struct BenchQueueCommand: AsyncParsableCommand {
     }
 
     private func latency(server: DatabaseConfiguration) async throws -> [String: Any] {
-        let db = try await freshDatabase(server)
+        let db = try await BenchSupport.freshDatabase(database, on: server)
         return try await DatabaseOptions.run(db) { postgres in
             let client = JobClient(postgres: postgres, logger: benchLogger)
             let workers = try startWorkers(db)
@@ -198,18 +198,6 @@ struct BenchQueueCommand: AsyncParsableCommand {
 
     // MARK: Database
 
-    private func freshDatabase(_ server: DatabaseConfiguration) async throws -> DatabaseConfiguration {
-        let connection = try await server.connect(logger: benchLogger)
-        try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(database)\" WITH (FORCE)"), logger: benchLogger)
-        try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(database)\""), logger: benchLogger)
-        try await connection.close()
-        let db = server.with(database: database)
-        try await DatabaseOptions.run(db) { postgres in
-            _ = try await Migrator(postgres: postgres, logger: benchLogger).migrate(try loadMigrations(nil))
-        }
-        return db
-    }
-
     struct Counters { var walRecords, walFPI, walBytes, walSyncs, commits, rollbacks: Int }
 
     private func counters(_ postgres: PostgresClient) async throws -> Counters {
@@ -239,10 +227,6 @@ private var benchLogger: Logger {
     return l
 }
 
-private func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
-private func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
-private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
-private func round4(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
 
 extension DatabaseOptions {
     /// Runs `body` with a running pool on `config`.

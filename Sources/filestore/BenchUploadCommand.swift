@@ -23,14 +23,7 @@ struct BenchUploadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let server = try DatabaseConfiguration(url: dsnBase + "/postgres")
-        let db = server.with(database: "filestore_bench_upload")
-        let connection = try await server.connect(logger: quietLogger)
-        try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(db.database)\" WITH (FORCE)"), logger: quietLogger)
-        try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(db.database)\""), logger: quietLogger)
-        try await connection.close()
-        try await DatabaseOptions.run(db) { postgres in
-            _ = try await Migrator(postgres: postgres, logger: quietLogger).migrate(try loadMigrations(nil))
-        }
+        let db = try await BenchSupport.freshDatabase("filestore_bench_upload", on: server)
         let root = URL(fileURLWithPath: dir).standardizedFileURL
         try? FileManager.default.removeItem(at: root)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -38,7 +31,7 @@ struct BenchUploadCommand: AsyncParsableCommand {
 
         // The disk's own pace: dd with an fsync at the end, same size, same folder.
         let ddStart = Date()
-        try shell("/bin/dd", ["if=/dev/zero", "of=\(root.path)/dd.bin", "bs=1M", "count=\(sizeMiB)", "conv=fsync", "status=none"])
+        try BenchSupport.run("/bin/dd", ["if=/dev/zero", "of=\(root.path)/dd.bin", "bs=1M", "count=\(sizeMiB)", "conv=fsync", "status=none"])
         let ddSeconds = Date().timeIntervalSince(ddStart)
         try? FileManager.default.removeItem(at: root.appendingPathComponent("dd.bin"))
 
@@ -49,9 +42,8 @@ struct BenchUploadCommand: AsyncParsableCommand {
         env["FILESTORE_URL_KEYS"] = "bench=" + String(repeating: "u", count: 40)
         env["FILESTORE_BLOB_DIR"] = root.appendingPathComponent("blobs").path
         env["LOG_LEVEL"] = "error"
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let serve = Process()
-        serve.executableURL = exe
+                let serve = Process()
+        serve.executableURL = BenchSupport.executable
         serve.arguments = ["serve", "--api-port", "\(port)", "--max-upload-bytes", "\(Int64(sizeMiB + 1) << 20)", "--rate-limits", "off"]
         serve.environment = env
         serve.standardOutput = FileHandle.nullDevice
@@ -61,20 +53,15 @@ struct BenchUploadCommand: AsyncParsableCommand {
         let keys = try await TokenKeys(TokenKeys.parse(jwtKey))
         let token = try await keys.issue(TokenPayload(subject: "bench", tenant: TenantID("bench"), scopes: [.filesWrite, .filesRead], ttl: 3600))
         let base = "http://127.0.0.1:\(port)"
-        var up = false
-        for _ in 0..<300 where !up {
-            up = (try? shellOutput("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", base + "/readyz"])) == "200"
-            if !up { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        guard up else { throw CLIError("the benchmark server did not become ready") }
-        let rssBefore = vmHWM(serve.processIdentifier)
+        try await BenchSupport.waitUntilReady(base + "/readyz")
+        let rssBefore = BenchSupport.peakRSS(serve.processIdentifier)
 
         // One large upload, streamed from /dev/zero through curl (chunked, no Content-Length).
         let bigStart = Date()
-        let code = try shellOutput("/bin/sh", ["-c", "head -c \(sizeMiB)M /dev/zero | /usr/bin/curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer \(token)' -H 'Content-Type: application/octet-stream' -T - \(base)/v1/files"])
+        let code = try BenchSupport.output("/bin/sh", ["-c", "head -c \(sizeMiB)M /dev/zero | /usr/bin/curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer \(token)' -H 'Content-Type: application/octet-stream' -T - \(base)/v1/files"])
         let bigSeconds = Date().timeIntervalSince(bigStart)
         guard code == "201" else { throw CLIError("large upload answered \(code)") }
-        let rssAfterBig = vmHWM(serve.processIdentifier)
+        let rssAfterBig = BenchSupport.peakRSS(serve.processIdentifier)
 
         // Many small uploads: curl's parallel mode, `clients` transfers at a time.
         let small = root.appendingPathComponent("small.bin")
@@ -88,10 +75,10 @@ struct BenchUploadCommand: AsyncParsableCommand {
         let configFile = root.appendingPathComponent("small.curl")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         let smallStart = Date()
-        let codes = try shellOutput("/usr/bin/curl", ["-s", "--parallel", "--parallel-max", "\(clients)", "--config", configFile.path])
+        let codes = try BenchSupport.output("/usr/bin/curl", ["-s", "--parallel", "--parallel-max", "\(clients)", "--config", configFile.path])
         let smallSeconds = Date().timeIntervalSince(smallStart)
         let created = codes.split(separator: "\n").filter { $0 == "201" }.count
-        let rssPeak = vmHWM(serve.processIdentifier)
+        let rssPeak = BenchSupport.peakRSS(serve.processIdentifier)
 
         let mib = Double(sizeMiB)
         let result: [String: Any] = [
@@ -106,44 +93,4 @@ struct BenchUploadCommand: AsyncParsableCommand {
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
-
-    func vmHWM(_ pid: Int32) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
-        }
-        return 0
-    }
-
-    @discardableResult
-    func shell(_ path: String, _ args: [String]) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw CLIError("\(path) \(args.joined(separator: " ")) failed") }
-        return p.terminationStatus
-    }
-
-    func shellOutput(_ path: String, _ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }
-
-private var quietLogger: Logger {
-    var l = Logger(label: "bench")
-    l.logLevel = .error
-    return l
-}
-private func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
-private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

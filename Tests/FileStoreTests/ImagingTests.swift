@@ -40,25 +40,60 @@ import Testing
         return dir
     }
 
-    @Test func thumbnailsAndScrubbedCopiesCarryNoMetadataInAnyFormat() async throws {
+    /// The GPS-tagged photo re-encoded by libvips with its metadata kept, in `suffix`'s format.
+    static func photo(in dir: URL, as suffix: String) throws -> URL {
+        let jpeg = try photo(in: dir)
+        guard suffix != "jpg" else { return jpeg }
+        let url = dir.appendingPathComponent("photo.\(suffix)")
+        _ = try run("/usr/bin/vips", ["copy", jpeg.path, url.path])
+        return url
+    }
+
+    /// The formats the service reads and writes (GIF carries no EXIF, so it is only an output here).
+    static let formats = ["jpg", "png", "webp", "avif", "heic"]
+
+    @Test(arguments: formats)
+    func thumbnailsAndScrubbedCopiesCarryNoMetadataInAnyFormat(input: String) async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let photo = try Self.photo(in: dir)
-        #expect(try Self.metadata(photo).contains { $0.contains("GPSLatitude") }) // the input really has GPS
+        let photo = try Self.photo(in: dir, as: input)
+        // The input really carries GPS, by exiftool and by libexif: the checks below could fail.
+        let tagged = try Self.metadata(photo)
+        #expect(tagged.contains { $0.contains("GPSLatitude") }, "\(input): \(tagged)")
+        let before = try MetadataInspector.inspect(path: photo.path)
+        #expect(before.hasGPS && before.hasXMP && before.exifTags.contains("0:Make"), "\(input): \(before)")
         let images = try ImageProcessor()
         let info = try #require(try await images.probe(photo.path))
-        #expect(info.width == 640 && info.height == 480 && info.loader.lowercased().contains("jpeg"), "\(info)")
-        for suffix in ["jpg", "png", "webp"] {
+        #expect(info.width == 640 && info.height == 480, "\(input): \(info)")
+        for suffix in Self.formats + ["gif"] {
             let thumb = dir.appendingPathComponent("thumb.\(suffix)"), scrubbed = dir.appendingPathComponent("scrubbed.\(suffix)")
             try await images.thumbnail(photo.path, to: thumb.path, size: 256)
             try await images.scrub(photo.path, to: scrubbed.path)
             let t = try #require(try await images.probe(thumb.path))
-            #expect(t.width == 256 && t.height == 192, "\(suffix): \(t)")
-            let thumbMeta = try Self.metadata(thumb), scrubMeta = try Self.metadata(scrubbed)
-            #expect(thumbMeta == [], "\(suffix) thumbnail keeps \(thumbMeta)")
-            #expect(scrubMeta == [], "\(suffix) scrubbed copy keeps \(scrubMeta)")
+            #expect(t.width == 256 && t.height == 192, "\(input)→\(suffix): \(t)")
             #expect(try await images.probe(scrubbed.path)?.width == 640)
+            for out in [thumb, scrubbed] {
+                let tags = try Self.metadata(out), report = try MetadataInspector.inspect(path: out.path)
+                #expect(tags == [], "\(input)→\(out.lastPathComponent) keeps \(tags) (exiftool)")
+                #expect(report.isClean, "\(input)→\(out.lastPathComponent) keeps \(report) (libexif)")
+            }
         }
+    }
+
+    @Test func theInspectorFindsMetadataInEachContainer() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(MetadataInspector.inspect(Data("plain text".utf8)).isClean)
+        for suffix in Self.formats {
+            let report = try MetadataInspector.inspect(path: Self.photo(in: dir, as: suffix).path)
+            #expect(report.hasEXIF && report.hasGPS && report.hasXMP && !report.isClean, "\(suffix): \(report)")
+            #expect(report.exifTags.contains("GPS:GPSLatitude"), "\(suffix): \(report.exifTags)")
+        }
+        // IPTC written by exiftool into a JPEG's APP13 segment.
+        let jpeg = try Self.photo(in: dir)
+        _ = try Self.run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-all=", "-IPTC:By-line=Someone Private", jpeg.path])
+        let iptc = try MetadataInspector.inspect(path: jpeg.path)
+        #expect(iptc.hasIPTC && !iptc.hasEXIF && !iptc.hasXMP, "\(iptc)")
     }
 
     @Test func notAnImageCorruptImagesAndBombsAreToldApart() async throws {
