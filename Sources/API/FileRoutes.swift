@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Storage
 
 /// A file as the API returns it.
 public struct FileResource: ResponseCodable, Sendable, Hashable {
@@ -13,10 +14,34 @@ public struct FileResource: ResponseCodable, Sendable, Hashable {
     public var sha256: String?
     public var content_type: String?
     public var declared_content_type: String?
+    /// Whether `declared_content_type` disagrees with the type sniffed from the bytes (`content_type`, which is
+    /// what the file is served as).
+    public var type_mismatch: Bool
+    /// The virus scan's verdict.
+    public var scan: ScanResource
+    /// Stored variants (`thumb`, `preview`, `scrubbed` for images), once the file is optimized.
+    public var variants: [VariantResource]
     public var created_at: Date
     public var updated_at: Date
 
-    init(_ f: FileRecord) {
+    /// The scan's verdict: `pending`, `clean`, `infected` (with the signature) or `limit_exceeded` (a scan limit
+    /// was hit; the file follows the limit policy).
+    public struct ScanResource: Codable, Sendable, Hashable {
+        public var status: String
+        public var signature: String?
+        public var scanned_at: Date?
+    }
+
+    public struct VariantResource: Codable, Sendable, Hashable {
+        public var name: String
+        public var content_type: String
+        public var size: Int64
+        public var sha256: String
+        public var width: Int?
+        public var height: Int?
+    }
+
+    init(_ f: FileRecord, variants: [VariantInfo] = []) {
         id = f.id.description
         state = f.state.rawValue
         name = f.originalName
@@ -24,6 +49,14 @@ public struct FileResource: ResponseCodable, Sendable, Hashable {
         sha256 = f.sha256
         content_type = f.contentType
         declared_content_type = f.declaredType
+        type_mismatch = f.typeMismatch
+        let status = f.scannedAt == nil ? "pending"
+            : f.scanSignature == nil ? "clean"
+            : f.scanSignature!.hasPrefix("Heuristics.Limits.Exceeded") ? "limit_exceeded" : "infected"
+        scan = ScanResource(status: status, signature: f.scanSignature, scanned_at: f.scannedAt)
+        self.variants = variants.map {
+            VariantResource(name: $0.name, content_type: $0.contentType, size: $0.size, sha256: $0.sha256, width: $0.width, height: $0.height)
+        }
         created_at = f.createdAt
         updated_at = f.updatedAt
     }
@@ -69,13 +102,14 @@ public struct FileRoutes: Sendable {
                 }
                 return s
             }
-            let files = try await service.list(after: cursor, state: state, limit: limit, as: identity)
+            let files = try await service.listWithVariants(after: cursor, state: state, limit: limit, as: identity)
             let full = files.count == min(limit, service.configuration.maxPageSize)
-            return FilePage(files: files.map(FileResource.init), next_cursor: full ? files.last?.id.description : nil)
+            return FilePage(files: files.map { FileResource($0.0, variants: $0.1) }, next_cursor: full ? files.last?.0.id.description : nil)
         }
         table.on(group, prefix: "v1", "files/:id", .get) { _, context -> FileResource in
             let identity = try context.requireIdentity()
-            return FileResource(try await service.get(try Self.fileID(context.parameters.get("id") ?? ""), as: identity))
+            let (file, variants) = try await service.details(try Self.fileID(context.parameters.get("id") ?? ""), as: identity)
+            return FileResource(file, variants: variants)
         }
         table.on(group, prefix: "v1", "files/:id", .delete) { request, context -> Response in
             let identity = try context.requireIdentity()

@@ -92,9 +92,11 @@ public struct FileService: Sendable {
             prefix += chunk.readableBytesView
         }
         let now = Date()
+        let sniffed = ContentSniffer.sniff(prefix)
         let file = FileRecord(id: id, tenant: tenant, state: .uploaded, objectKey: key, originalName: originalName,
-                              declaredType: declaredType, contentType: ContentSniffer.sniff(prefix), size: info.size,
-                              sha256: info.sha256, urlGeneration: 1, createdAt: now, updatedAt: now)
+                              declaredType: declaredType, contentType: sniffed, size: info.size,
+                              sha256: info.sha256, urlGeneration: 1, createdAt: now, updatedAt: now,
+                              typeMismatch: !ContentTypes.agrees(declared: declaredType, sniffed: sniffed))
         let scan = PipelineJobs.scan(id, tenant: tenant, queue: configuration.scanQueue, traceContext: traceContext)
         try await database.transaction(tenant) { tx in
             try await repository.ensureTenant(tenant, on: tx)
@@ -102,7 +104,9 @@ public struct FileService: Sendable {
             try await checkQuota(tenant, adding: info.size, lock: true, on: tx)
             try await repository.insertUploaded(file, on: tx)
             try await repository.audit(file, action: "file.uploaded", actor: identity.subject, requestID: requestID,
-                                       traceContext: traceContext, details: ["size": "\(info.size)"], on: tx)
+                                       traceContext: traceContext,
+                                       details: ["size": "\(info.size)", "content_type": sniffed, "declared_type": declaredType ?? "",
+                                                 "type_mismatch": "\(file.typeMismatch)"], on: tx)
             try await repository.outbox(file, topic: "file.uploaded.v1", traceContext: traceContext, on: tx)
             try await jobs.enqueue(scan, on: tx)
             try await extra?(tx)
@@ -142,11 +146,29 @@ public struct FileService: Sendable {
         return file
     }
 
+    /// One file of the caller's tenant with its stored variants.
+    public func details(_ id: PrefixedID, as identity: Identity) async throws -> (FileRecord, [VariantInfo]) {
+        try identity.require(.filesRead)
+        return try await database.transaction(identity.tenant) { tx in
+            guard let file = try await repository.file(id, on: tx) else { throw FileError(.notFound, "no file \(id)") }
+            return (file, try await repository.variants(of: [id], on: tx)[id] ?? [])
+        }
+    }
+
     /// A page of the caller's files, newest first.
     public func list(after: PrefixedID?, state: FileState?, limit: Int, as identity: Identity) async throws -> [FileRecord] {
+        try await listWithVariants(after: after, state: state, limit: limit, as: identity).map(\.0)
+    }
+
+    /// A page of the caller's files, newest first, each with its stored variants.
+    public func listWithVariants(after: PrefixedID?, state: FileState?, limit: Int, as identity: Identity) async throws -> [(FileRecord, [VariantInfo])] {
         try identity.require(.filesRead)
         let n = min(max(1, limit), configuration.maxPageSize)
-        return try await database.transaction(identity.tenant) { try await repository.list(after: after, state: state, limit: n, on: $0) }
+        return try await database.transaction(identity.tenant) { tx in
+            let files = try await repository.list(after: after, state: state, limit: n, on: tx)
+            let variants = try await repository.variants(of: files.map(\.id), on: tx)
+            return files.map { ($0, variants[$0.id] ?? []) }
+        }
     }
 
     /// A signed download URL for one of the caller's files.

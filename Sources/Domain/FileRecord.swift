@@ -14,9 +14,15 @@ public struct FileRecord: Sendable, Hashable, Codable {
     public var urlGeneration: Int
     public var createdAt: Date
     public var updatedAt: Date
+    /// When the virus scan finished, and the signature it matched (none: clean).
+    public var scannedAt: Date?
+    public var scanSignature: String?
+    /// Whether the declared type disagrees with the sniffed one (``ContentTypes/agrees(declared:sniffed:)``).
+    public var typeMismatch: Bool
 
     public init(id: PrefixedID, tenant: TenantID, state: FileState, objectKey: ObjectKey, originalName: String?, declaredType: String?,
-                contentType: String?, size: Int64?, sha256: String?, urlGeneration: Int, createdAt: Date, updatedAt: Date) {
+                contentType: String?, size: Int64?, sha256: String?, urlGeneration: Int, createdAt: Date, updatedAt: Date,
+                scannedAt: Date? = nil, scanSignature: String? = nil, typeMismatch: Bool = false) {
         self.id = id
         self.tenant = tenant
         self.state = state
@@ -29,5 +35,8 @@ public struct FileRecord: Sendable, Hashable, Codable {
         self.urlGeneration = urlGeneration
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.scannedAt = scannedAt
+        self.scanSignature = scanSignature
+        self.typeMismatch = typeMismatch
     }
 }

@@ -27,6 +27,42 @@ public struct OptimizeWorker: JobWorker {
         }
     }
 
+    /// Output formats a variant may name.
+    public static let formats = ["jpg", "png", "webp", "gif", "avif", "heic"]
+
+    /// Parses a variant list such as `thumb:256:webp,preview:1600:webp,scrubbed` (the form of
+    /// `FILESTORE_VARIANTS`): `name[:size[:format]]`, where a missing size or `full` keeps the full size (a
+    /// scrubbed copy) and a missing format or `original` keeps the original's. `scrubbed` must be among them, at
+    /// full size in the original format: downloads of an image's `original` serve it.
+    public static func parseVariants(_ text: String) throws -> [VariantSpec] {
+        var seen: Set<String> = []
+        let specs = try text.split(separator: ",").map { part -> VariantSpec in
+            let bits = part.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let name = bits[0]
+            guard bits.count <= 3, name.count <= 32, !name.isEmpty, name != "original",
+                  name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                throw VariantSpecError("'\(part)': expected name[:size[:format]] with a name of a-z, 0-9, _ or - (not 'original')")
+            }
+            guard seen.insert(name).inserted else { throw VariantSpecError("variant '\(name)' is named twice") }
+            var size: Int?
+            if bits.count > 1, bits[1] != "full", !bits[1].isEmpty {
+                guard let n = Int(bits[1]), (16...10_000).contains(n) else { throw VariantSpecError("'\(part)': size must be 16…10000 or 'full'") }
+                size = n
+            }
+            var suffix: String?
+            if bits.count > 2, bits[2] != "original", !bits[2].isEmpty {
+                guard formats.contains(bits[2]) else { throw VariantSpecError("'\(part)': format must be one of \(formats.joined(separator: ", ")) or 'original'") }
+                suffix = "." + bits[2]
+            }
+            return VariantSpec(name: name, size: size, suffix: suffix)
+        }
+        // An image's original is served as its scrubbed copy, so that copy is not optional.
+        guard specs.contains(where: { $0.name == "scrubbed" && $0.size == nil && $0.suffix == nil }) else {
+            throw VariantSpecError("'scrubbed' (full size, original format) is required: an image's original is only ever served as it")
+        }
+        return specs
+    }
+
     /// Defaults: `thumb` 256 px WebP, `preview` 1600 px WebP, `scrubbed` full size in the original format.
     public static let defaultVariants = [
         VariantSpec(name: "thumb", size: 256, suffix: ".webp"), VariantSpec(name: "preview", size: 1600, suffix: ".webp"),
@@ -37,19 +73,38 @@ public struct OptimizeWorker: JobWorker {
     let blobs: LocalBlobStore
     let database: TenantDatabase
     let variants: [VariantSpec]
+    let typeMismatch: TypeMismatchPolicy
     public let options: JobWorkerOptions
 
     public init(images: ImageProcessor, blobs: LocalBlobStore, database: TenantDatabase, variants: [VariantSpec] = OptimizeWorker.defaultVariants,
+                typeMismatch: TypeMismatchPolicy = .sniffed,
                 options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(300), retryPolicy: RetryPolicy(base: .seconds(5)))) {
         self.images = images
         self.blobs = blobs
         self.database = database
         self.variants = variants
+        self.typeMismatch = typeMismatch
         self.options = options
     }
 
-    static let suffixes = ["image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"]
-    static let types = [".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif"]
+    /// The image types processed (by sniffed type) and the suffix, hence format, of their scrubbed copy.
+    static let suffixes = ["image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
+                           "image/avif": ".avif", "image/heic": ".heic"]
+    static let types = Dictionary(uniqueKeysWithValues: suffixes.map { ($1, $0) })
+
+    /// A variant list that cannot be parsed.
+    public struct VariantSpecError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = "invalid FILESTORE_VARIANTS: " + description }
+    }
+
+    /// A variant that still carries metadata after it was written: a defect, never served (the job retries,
+    /// then lands in the dead-letter queue for an SRE).
+    struct MetadataLeft: Error, CustomStringConvertible {
+        var variant: String
+        var report: MetadataReport
+        var description: String { "variant '\(variant)' still carries metadata after scrubbing (\(report)); it is not stored or served" }
+    }
 
     public func work(_ job: Job<Args>) async throws {
         let step = try await PipelineStep.begin(job, .processingStarted, step: "optimize", database: database)
@@ -57,18 +112,24 @@ public struct OptimizeWorker: JobWorker {
         let original = blobs.localPath(of: file.objectKey)
         var made: [(VariantSpec, BlobInfo, String, ImageInfo?)] = []
         var failure: String?
-        if let type = file.contentType, let originalSuffix = Self.suffixes[type] {
+        if file.typeMismatch && typeMismatch == .fail {
+            failure = "declared type \(file.declaredType ?? "-") disagrees with the content (\(file.contentType ?? "unknown")); policy: fail"
+        } else if let type = file.contentType, let originalSuffix = Self.suffixes[type] {
             do {
                 guard let info = try await images.probe(original) else { throw ImageError("not a decodable image") }
                 try images.check(info)
                 for spec in variants {
                     let suffix = spec.suffix ?? originalSuffix
                     let scratch = blobs.scratchPath(suffix: suffix)
+                    defer { try? FileManager.default.removeItem(atPath: scratch) } // moved into the store on success
                     if let size = spec.size {
                         try await images.thumbnail(original, to: scratch, size: size)
                     } else {
                         try await images.scrub(original, to: scratch)
                     }
+                    // Checked on the bytes about to be stored, with libexif: nothing with metadata is ever served.
+                    let report = try MetadataInspector.inspect(path: scratch)
+                    guard report.isClean else { throw MetadataLeft(variant: spec.name, report: report) }
                     let outInfo = try await images.probe(scratch)
                     let stored = try await blobs.importFile(scratch, as: ObjectKey(tenant: tenant, file: id, name: spec.name))
                     made.append((spec, stored, Self.types[suffix] ?? "application/octet-stream", outInfo))
@@ -77,24 +138,31 @@ public struct OptimizeWorker: JobWorker {
                 failure = error.message
             }
         }
-        try await database.transaction(tenant) { tx in
-            if let failure {
-                try await repository.transition(id, on: .processingFailed, actor: actor, requestID: nil, traceContext: job.traceContext,
-                                                details: ["reason": String(failure.prefix(500))], tx: tx)
-            } else {
-                for (spec, stored, type, info) in made {
-                    try await tx.query("""
-                        INSERT INTO file_variants (tenant_id, file_id, name, object_key, content_type, size, sha256, width, height)
-                        VALUES (\(tenant.value), \(id.description), \(spec.name), \(stored.key.path), \(type), \(stored.size), \(stored.sha256),
-                                \(info.map { Int32($0.width) }), \(info.map { Int32($0.height) }))
-                        ON CONFLICT (file_id, name) DO UPDATE SET object_key = excluded.object_key, content_type = excluded.content_type,
-                          size = excluded.size, sha256 = excluded.sha256, width = excluded.width, height = excluded.height
-                        """, logger: job.logger)
+        do {
+            try await database.transaction(tenant) { tx in
+                if let failure {
+                    try await repository.transition(id, on: .processingFailed, actor: actor, requestID: nil, traceContext: job.traceContext,
+                                                    details: ["reason": String(failure.prefix(500))], tx: tx)
+                } else {
+                    for (spec, stored, type, info) in made {
+                        try await tx.query("""
+                            INSERT INTO file_variants (tenant_id, file_id, name, object_key, content_type, size, sha256, width, height)
+                            VALUES (\(tenant.value), \(id.description), \(spec.name), \(stored.key.path), \(type), \(stored.size), \(stored.sha256),
+                                    \(info.map { Int32($0.width) }), \(info.map { Int32($0.height) }))
+                            ON CONFLICT (file_id, name) DO UPDATE SET object_key = excluded.object_key, content_type = excluded.content_type,
+                              size = excluded.size, sha256 = excluded.sha256, width = excluded.width, height = excluded.height
+                            """, logger: job.logger)
+                    }
+                    try await repository.transition(id, on: .processed, actor: actor, requestID: nil, traceContext: job.traceContext,
+                                                    details: ["variants": made.map(\.0.name).joined(separator: ",")], tx: tx)
                 }
-                try await repository.transition(id, on: .processed, actor: actor, requestID: nil, traceContext: job.traceContext,
-                                                details: ["variants": made.map(\.0.name).joined(separator: ",")], tx: tx)
+                try await job.complete(on: tx)
             }
-            try await job.complete(on: tx)
+        } catch let error as FileError where error.code == .illegalTransition || error.code == .notFound {
+            // Deleted while it was being processed: the purge may already have run, so remove what was just
+            // stored rather than leave it behind, and stop.
+            for (_, stored, _, _) in made { try? await blobs.delete(stored.key) }
+            throw JobCancel("file \(id) changed while it was optimized: \(error.message)")
         }
     }
 }

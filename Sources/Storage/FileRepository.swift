@@ -14,7 +14,7 @@ public struct FileRepository: Sendable {
 
     static let columns = """
         id, tenant_id, state::text, object_key, original_name, declared_type, content_type, size, sha256,
-        url_generation, created_at, updated_at
+        url_generation, created_at, updated_at, scanned_at, scan_signature, type_mismatch
         """
 
     /// Makes sure the tenant has its row (tenants are provisioned on first use).
@@ -26,9 +26,9 @@ public struct FileRepository: Sendable {
     /// Inserts a file that has been received in full (`uploaded`).
     public func insertUploaded(_ file: FileRecord, on tx: PostgresConnection) async throws {
         try await tx.query("""
-            INSERT INTO files (id, tenant_id, state, object_key, original_name, declared_type, content_type, size, sha256)
+            INSERT INTO files (id, tenant_id, state, object_key, original_name, declared_type, content_type, size, sha256, type_mismatch)
             VALUES (\(file.id.description), \(file.tenant.value), 'uploaded', \(file.objectKey.path), \(file.originalName),
-                    \(file.declaredType), \(file.contentType), \(file.size), \(file.sha256))
+                    \(file.declaredType), \(file.contentType), \(file.size), \(file.sha256), \(file.typeMismatch))
             """, logger: logger)
     }
 
@@ -79,6 +79,22 @@ public struct FileRepository: Sendable {
         return nil
     }
 
+    /// The stored variants of `ids`, by file.
+    public func variants(of ids: [PrefixedID], on tx: PostgresConnection) async throws -> [PrefixedID: [VariantInfo]] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await tx.query("""
+            SELECT file_id, name, content_type, size, sha256, width, height FROM file_variants
+            WHERE file_id = ANY(\(ids.map(\.description))) ORDER BY file_id, name
+            """, logger: logger)
+        var out: [PrefixedID: [VariantInfo]] = [:]
+        for try await (file, name, type, size, sha, width, height) in rows.decode((String, String, String, Int64, String, Int32?, Int32?).self) {
+            guard let id = PrefixedID(parsing: file, as: .file) else { continue }
+            out[id, default: []].append(VariantInfo(name: name, contentType: type, size: size, sha256: sha,
+                                                    width: width.map(Int.init), height: height.map(Int.init)))
+        }
+        return out
+    }
+
     /// Records a scan's verdict on the file (time, and the signature when not clean).
     public func recordScan(_ id: PrefixedID, signature: String?, on tx: PostgresConnection) async throws {
         try await tx.query("""
@@ -122,16 +138,28 @@ public struct FileRepository: Sendable {
     static func decode(_ rows: PostgresRowSequence) async throws -> [FileRecord] {
         var files: [FileRecord] = []
         for try await row in rows {
-            let c = try row.decode((String, String, String, String, String?, String?, String?, Int64?, String?, Int32, Date, Date).self)
+            let c = try row.decode((String, String, String, String, String?, String?, String?, Int64?, String?, Int32, Date, Date,
+                                    Date?, String?, Bool).self)
             guard let id = PrefixedID(parsing: c.0, as: .file), let state = FileState(rawValue: c.2) else {
                 throw FileError(.invalidID, "corrupt file row \(c.0)")
             }
             files.append(FileRecord(id: id, tenant: try TenantID(c.1), state: state, objectKey: try ObjectKey(parsing: c.3),
                                     originalName: c.4, declaredType: c.5, contentType: c.6, size: c.7, sha256: c.8,
-                                    urlGeneration: Int(c.9), createdAt: c.10, updatedAt: c.11))
+                                    urlGeneration: Int(c.9), createdAt: c.10, updatedAt: c.11, scannedAt: c.12, scanSignature: c.13,
+                                    typeMismatch: c.14))
         }
         return files
     }
+}
+
+/// A stored variant of a file, as the API lists it.
+public struct VariantInfo: Sendable, Hashable {
+    public var name: String
+    public var contentType: String
+    public var size: Int64
+    public var sha256: String
+    public var width: Int?
+    public var height: Int?
 }
 
 /// The payload of every `file.*.v1` event (JSON Schemas under `events/file-storage/`).

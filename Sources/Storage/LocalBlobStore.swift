@@ -182,6 +182,16 @@ public struct LocalBlobStore: BlobStore {
     }
 }
 
+extension LocalBlobStore {
+    /// Removes the (empty) folder that held a file's blobs; a folder that still holds something stays.
+    public func removeFolder(of key: ObjectKey) async throws {
+        let folder = url(key).deletingLastPathComponent()
+        try await pool.runIfActive {
+            if rmdir(folder.path) != 0 && errno != ENOENT && errno != ENOTEMPTY { throw POSIXFailure("rmdir", folder.path) }
+        }
+    }
+}
+
 func fsyncDirectory(_ dir: URL) throws {
     let fd = open(dir.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard fd >= 0 else { throw POSIXFailure("open", dir.path) }

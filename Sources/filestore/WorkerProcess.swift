@@ -1,4 +1,5 @@
 import API
+import Domain
 import Foundation
 import Hummingbird
 import JobKit
@@ -95,16 +96,26 @@ struct FilestoreProcess {
 
 /// Registers the scan handler when ClamAV signatures can be loaded from `$FILESTORE_CLAMAV_DB` (default
 /// `/var/lib/clamav`, the folder freshclam keeps); without them scan jobs wait in their queue, and say why.
-func pipelineHandlers(blobDirectory: String, queues: [String]) -> @Sendable (inout JobRegistry, PostgresClient) async -> Void {
-    { registry, postgres in
+func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendable (inout JobRegistry, PostgresClient) async -> Void {
+    let settings = try PipelineSettings(environment: ProcessInfo.processInfo.environment)
+    return { registry, postgres in
         let env = ProcessInfo.processInfo.environment
         if queues.contains("optimize") {
             do {
-                let images = try ImageProcessor(maxPixels: Int(env["FILESTORE_MAX_PIXELS"] ?? "") ?? 100_000_000)
+                let images = try ImageProcessor(maxPixels: settings.maxPixels)
                 registry.register(OptimizeWorker(images: images, blobs: try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory)),
-                                                 database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.optimize"))))
+                                                 database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.optimize")),
+                                                 variants: settings.variants, typeMismatch: settings.typeMismatch))
             } catch {
                 makeLogger("filestore.optimize").warning("no image processing: optimize jobs will wait", metadata: ["error": "\(error)"])
+            }
+        }
+        if queues.contains("maintenance") {
+            do {
+                registry.register(PurgeWorker(blobs: try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory)),
+                                              database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.purge"))))
+            } catch {
+                makeLogger("filestore.purge").warning("no blob store: purge jobs will wait", metadata: ["error": "\(error)"])
             }
         }
         guard queues.contains("scan") else { return }
@@ -122,10 +133,43 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) -> @Sendable (ino
                 logger.info("scanner ready: libclamav", metadata: ["signatures": "\(engine.signatureCount)", "directory": "\(dir.path)"])
             }
             let blobs = try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory))
-            let policy = LimitPolicy(rawValue: env["FILESTORE_SCAN_LIMIT_POLICY"] ?? "quarantine") ?? .quarantine
-            registry.register(ScanWorker(scanner: scanner, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger), limitPolicy: policy))
+            registry.register(ScanWorker(scanner: scanner, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger),
+                                         limitPolicy: settings.limitPolicy))
         } catch {
             logger.warning("no scanner: scan jobs will wait until signatures are available", metadata: ["error": "\(error)", "directory": "\(dir.path)"])
+        }
+    }
+}
+
+/// The pipeline's settings from the environment, checked when the process starts (a bad value stops it with a
+/// clear message rather than being ignored).
+struct PipelineSettings {
+    /// `FILESTORE_MAX_PIXELS`: the largest image decoded (default 100 megapixels).
+    var maxPixels = 100_000_000
+    /// `FILESTORE_VARIANTS`: the variants made of images (default `thumb:256:webp,preview:1600:webp,scrubbed`).
+    var variants = OptimizeWorker.defaultVariants
+    /// `FILESTORE_TYPE_MISMATCH_POLICY`: `sniffed` (default) or `fail`.
+    var typeMismatch = TypeMismatchPolicy.sniffed
+    /// `FILESTORE_SCAN_LIMIT_POLICY`: `quarantine` (default) or `allow`.
+    var limitPolicy = LimitPolicy.quarantine
+
+    init(environment env: [String: String]) throws {
+        if let text = env["FILESTORE_MAX_PIXELS"] {
+            guard let n = Int(text), n > 0 else { throw CLIError("FILESTORE_MAX_PIXELS must be a positive number of pixels, not '\(text)'") }
+            maxPixels = n
+        }
+        if let text = env["FILESTORE_VARIANTS"] {
+            do { variants = try OptimizeWorker.parseVariants(text) } catch { throw CLIError("\(error)") }
+        }
+        if let text = env["FILESTORE_TYPE_MISMATCH_POLICY"] {
+            guard let policy = TypeMismatchPolicy(rawValue: text) else {
+                throw CLIError("FILESTORE_TYPE_MISMATCH_POLICY must be one of \(TypeMismatchPolicy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+            }
+            typeMismatch = policy
+        }
+        if let text = env["FILESTORE_SCAN_LIMIT_POLICY"] {
+            guard let policy = LimitPolicy(rawValue: text) else { throw CLIError("FILESTORE_SCAN_LIMIT_POLICY must be quarantine or allow, not '\(text)'") }
+            limitPolicy = policy
         }
     }
 }

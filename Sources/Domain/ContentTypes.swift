@@ -1,0 +1,60 @@
+import Foundation
+
+/// Whether the type a client declared for a file agrees with the type sniffed from its bytes. The file is
+/// always served as the sniffed type; a disagreement is recorded on the file and follows
+/// ``TypeMismatchPolicy``.
+public enum ContentTypes {
+    /// Lower case, without parameters, with common aliases folded (`image/jpg` → `image/jpeg`).
+    public static func normalize(_ type: String) -> String {
+        let bare = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return aliases[bare] ?? bare
+    }
+
+    static let aliases = [
+        "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png", "image/heif": "image/heic",
+        "image/heic-sequence": "image/heic", "image/heif-sequence": "image/heic", "application/x-zip-compressed": "application/zip",
+        "application/x-zip": "application/zip", "application/x-gzip": "application/gzip", "application/x-pdf": "application/pdf",
+    ]
+
+    /// Types whose bytes are a ZIP archive (office documents, e-books, Java archives).
+    static func isZipBased(_ type: String) -> Bool {
+        type == "application/zip" || type == "application/epub+zip" || type == "application/java-archive"
+            || type.hasPrefix("application/vnd.openxmlformats-officedocument.") || type.hasPrefix("application/vnd.oasis.opendocument.")
+            || type.hasSuffix("+zip")
+    }
+
+    /// Types whose bytes are text.
+    static func isTextual(_ type: String) -> Bool {
+        type.hasPrefix("text/") || type.hasSuffix("+json") || type.hasSuffix("+xml")
+            || ["application/json", "application/xml", "application/javascript", "application/x-ndjson", "application/yaml",
+                "application/x-yaml", "application/sql", "application/csv", "image/svg+xml"].contains(type)
+    }
+
+    /// Whether `declared` agrees with `sniffed` (``ContentSniffer``'s answer). No declaration, or
+    /// `application/octet-stream`, claims nothing and always agrees; a type the sniffer cannot recognise agrees
+    /// with an unrecognised file.
+    public static func agrees(declared: String?, sniffed: String) -> Bool {
+        guard let declared, !declared.isEmpty else { return true }
+        let claim = normalize(declared), actual = normalize(sniffed)
+        if claim == "application/octet-stream" || claim == actual { return true }
+        switch actual {
+        case "text/plain": return isTextual(claim)
+        case "application/zip": return isZipBased(claim)
+        case "video/mp4": return claim.hasPrefix("video/") || claim.hasPrefix("audio/")
+        case "application/octet-stream": return !recognised.contains(claim) && !isTextual(claim)
+        default: return false
+        }
+    }
+
+    /// Types the sniffer recognises: a file declared as one of these must be one.
+    static let recognised: Set<String> = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/heic",
+                                          "application/pdf", "application/zip", "application/gzip", "video/mp4"]
+}
+
+/// What the pipeline does with a file whose declared type disagrees with its bytes.
+public enum TypeMismatchPolicy: String, Sendable, CaseIterable {
+    /// Record the disagreement and serve the file as its sniffed type (default).
+    case sniffed
+    /// Record it and fail the file: it is never served.
+    case fail
+}
