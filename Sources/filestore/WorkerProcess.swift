@@ -94,8 +94,10 @@ struct FilestoreProcess {
     }
 }
 
-/// Registers the scan handler when ClamAV signatures can be loaded from `$FILESTORE_CLAMAV_DB` (default
-/// `/var/lib/clamav`, the folder freshclam keeps); without them scan jobs wait in their queue, and say why.
+/// Registers the pipeline's handlers for the queues this process works: `optimize` (libvips), `file.purge`
+/// on `maintenance`, and `scan` when ClamAV signatures can be loaded from `$FILESTORE_CLAMAV_DB` (default
+/// `/var/lib/clamav`, the folder freshclam keeps) — without them scan jobs wait in their queue, and the log
+/// says why. Malformed settings (``PipelineSettings``) stop the process before it starts.
 func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendable (inout JobRegistry, PostgresClient) async -> Void {
     let settings = try PipelineSettings(environment: ProcessInfo.processInfo.environment)
     return { registry, postgres in
