@@ -57,6 +57,9 @@ let package = Package(
             dependencies: [
                 "CClamAV",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // libvips through a system-library target, and a small C shim for its variadic API and VIPS_INIT.

@@ -54,10 +54,22 @@ struct Executor: Sendable {
         completer.add(job.id, outcome)
     }
 
-    /// A handler's own transaction wraps what its closure threw; decide on that.
+    /// A handler's own transaction wraps what its closure threw; decide on that. A `PSQLError` hides everything
+    /// from its description; operators read job errors, so it is replaced by its code, SQLSTATE and the server's
+    /// message (never its detail or query, which may carry tenant data).
     static func unwrap(_ error: any Error) -> any Error {
         if let tx = error as? PostgresTransactionError, let inner = tx.closureError { return unwrap(inner) }
+        if let psql = error as? PSQLError { return DatabaseFailure(psql) }
         return error
+    }
+
+    struct DatabaseFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ error: PSQLError) {
+            let state = error.serverInfo?[.sqlState].map { " \($0)" } ?? ""
+            let message = error.serverInfo?[.message].map { ": \($0)" } ?? ""
+            description = "database error (\(error.code.description)\(state))\(message)"
+        }
     }
 }
 

@@ -46,7 +46,7 @@ public struct LeaderElector: Sendable {
                 SELECT pg_notify('jobkit_control', 'resign:' || name) FROM gone
                 """, logger: logger)
         } catch {
-            logger.warning("cannot resign leadership", metadata: ["error": "\(error)"])
+            logger.warning("cannot resign leadership", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 

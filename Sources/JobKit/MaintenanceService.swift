@@ -41,7 +41,7 @@ public final class MaintenanceService: Service, Sendable {
             while !Task.isCancelled {
                 var elected = false
                 do { elected = try await self.elector.attempt() } catch {
-                    self.logger.warning("leader election failed", metadata: ["error": "\(error)"])
+                    self.logger.warning("leader election failed", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 if elected {
                     self.leader.store(true, ordering: .relaxed)

@@ -69,7 +69,7 @@ public final class Notifier: Service, Sendable {
                 } catch {
                     self.listening.store(false, ordering: .relaxed)
                     if Task.isCancelled { break }
-                    self.logger.warning("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
+                    self.logger.warning("LISTEN connection lost; reconnecting", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))

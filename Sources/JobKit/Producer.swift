@@ -174,7 +174,7 @@ final class Producer: Sendable {
             }
             state.withLock { $0.control = control }
         } catch {
-            logger.warning("cannot read queue controls", metadata: ["error": "\(error)"])
+            logger.warning("cannot read queue controls", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 

@@ -12,9 +12,12 @@ public final class ClamAVEngine: Sendable {
     final class Compiled: @unchecked Sendable {
         let pointer: OpaquePointer
         let signatures: UInt32
-        init(pointer: OpaquePointer, signatures: UInt32) {
+        /// The folder as it was just before it was compiled.
+        let listing: SignatureListing
+        init(pointer: OpaquePointer, signatures: UInt32, listing: SignatureListing) {
             self.pointer = pointer
             self.signatures = signatures
+            self.listing = listing
         }
         deinit { cl_engine_free(pointer) }
     }
@@ -39,6 +42,9 @@ public final class ClamAVEngine: Sendable {
 
     /// How many signatures the current engine holds.
     public var signatureCount: UInt32 { current.withLock { $0.signatures } }
+
+    /// The signature folder's listing when the engine in service was compiled (``SignatureWatcher``).
+    var compiledListing: SignatureListing { current.withLock { $0.listing } }
 
     /// Compiles the directory again and swaps the new engine in; scans in flight are not disturbed.
     public func reload() async throws {
@@ -83,6 +89,7 @@ public final class ClamAVEngine: Sendable {
 
     static func compile(directory: URL, limits: ScanLimits) throws -> Compiled {
         guard initialized else { throw ScanError("cl_init failed") }
+        let listing = SignatureListing(directory)
         guard let engine = cl_engine_new() else { throw ScanError("cl_engine_new failed") }
         var signatures: UInt32 = 0
         // CL_DB_STDOPT, spelled out (Swift does not import macros built from other macros).
@@ -109,6 +116,6 @@ public final class ClamAVEngine: Sendable {
             cl_engine_free(engine)
             throw ScanError("cannot compile the engine: \(String(cString: cl_strerror(status)))")
         }
-        return Compiled(pointer: engine, signatures: signatures)
+        return Compiled(pointer: engine, signatures: signatures, listing: listing)
     }
 }

@@ -31,8 +31,9 @@ struct FilestoreProcess {
     /// Workers to run; `nil` runs none (`serve`).
     var worker: JobWorkerConfiguration?
     var registry: JobRegistry
-    /// Adds handlers that need the process's pool (the scanner), once it exists.
-    var addHandlers: (@Sendable (inout JobRegistry, PostgresClient) async -> Void)?
+    /// Adds handlers that need the process's pool (the scanner), once it exists, and returns the services they
+    /// need beside them (the signature watcher).
+    var addHandlers: (@Sendable (inout JobRegistry, PostgresClient) async -> [any Service])?
     var metrics: PrometheusCollectorRegistry
     /// The file API (with /healthz, /readyz, /metrics), for `serve` and `dev`.
     var api: API?
@@ -65,7 +66,7 @@ struct FilestoreProcess {
             }
             services.append(QueueStatsReporter(client: JobClient(postgres: postgres, logger: logger), isActive: isLeader, logger: logger))
             var registry = self.registry
-            await addHandlers?(&registry, postgres)
+            services += await addHandlers?(&registry, postgres) ?? []
             services.append(JobWorkerService(postgres: postgres, fetchPostgres: fetchPostgres, registry: registry, configuration: worker,
                                              notifier: notifier, logger: logger))
         }
@@ -98,7 +99,7 @@ struct FilestoreProcess {
 /// on `maintenance`, and `scan` when ClamAV signatures can be loaded from `$FILESTORE_CLAMAV_DB` (default
 /// `/var/lib/clamav`, the folder freshclam keeps) — without them scan jobs wait in their queue, and the log
 /// says why. Malformed settings (``PipelineSettings``) stop the process before it starts.
-func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendable (inout JobRegistry, PostgresClient) async -> Void {
+func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendable (inout JobRegistry, PostgresClient) async -> [any Service] {
     let settings = try PipelineSettings(environment: ProcessInfo.processInfo.environment)
     return { registry, postgres in
         let env = ProcessInfo.processInfo.environment
@@ -120,11 +121,12 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
                 makeLogger("filestore.purge").warning("no blob store: purge jobs will wait", metadata: ["error": "\(error)"])
             }
         }
-        guard queues.contains("scan") else { return }
+        guard queues.contains("scan") else { return [] }
         let dir = URL(fileURLWithPath: env["FILESTORE_CLAMAV_DB"] ?? "/var/lib/clamav")
         let logger = makeLogger("filestore.scan")
         do {
             let scanner: any VirusScanner
+            var services: [any Service] = []
             if env["FILESTORE_SCANNER"] == "clamd" {
                 let socket = env["FILESTORE_CLAMD_SOCKET"] ?? "/var/run/clamav/clamd.ctl"
                 scanner = ClamdScanner(socketPath: socket)
@@ -132,13 +134,18 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
             } else {
                 let engine = try await ClamAVEngine.load(directory: dir)
                 scanner = engine
+                if settings.signatureCheckSeconds > 0 {
+                    services.append(SignatureWatcher(engine: engine, interval: .seconds(settings.signatureCheckSeconds), logger: logger))
+                }
                 logger.info("scanner ready: libclamav", metadata: ["signatures": "\(engine.signatureCount)", "directory": "\(dir.path)"])
             }
             let blobs = try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory))
             registry.register(ScanWorker(scanner: scanner, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger),
                                          limitPolicy: settings.limitPolicy))
+            return services
         } catch {
             logger.warning("no scanner: scan jobs will wait until signatures are available", metadata: ["error": "\(error)", "directory": "\(dir.path)"])
+            return []
         }
     }
 }
@@ -154,6 +161,9 @@ struct PipelineSettings {
     var typeMismatch = TypeMismatchPolicy.sniffed
     /// `FILESTORE_SCAN_LIMIT_POLICY`: `quarantine` (default) or `allow`.
     var limitPolicy = LimitPolicy.quarantine
+    /// `FILESTORE_CLAMAV_RELOAD_SECONDS`: how often the signature folder is checked for changes (default 60;
+    /// 0 turns reloading off).
+    var signatureCheckSeconds = 60
 
     init(environment env: [String: String]) throws {
         if let text = env["FILESTORE_MAX_PIXELS"] {
@@ -168,6 +178,10 @@ struct PipelineSettings {
                 throw CLIError("FILESTORE_TYPE_MISMATCH_POLICY must be one of \(TypeMismatchPolicy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
             }
             typeMismatch = policy
+        }
+        if let text = env["FILESTORE_CLAMAV_RELOAD_SECONDS"] {
+            guard let n = Int(text), n >= 0 else { throw CLIError("FILESTORE_CLAMAV_RELOAD_SECONDS must be a whole number of seconds (0: off), not '\(text)'") }
+            signatureCheckSeconds = n
         }
         if let text = env["FILESTORE_SCAN_LIMIT_POLICY"] {
             guard let policy = LimitPolicy(rawValue: text) else { throw CLIError("FILESTORE_SCAN_LIMIT_POLICY must be quarantine or allow, not '\(text)'") }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Scanning
 import TestSupport
 import Testing
@@ -144,5 +145,39 @@ import Testing
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }
         await #expect(throws: ScanError.self) { try await ClamAVEngine.load(directory: empty) }
+    }
+
+    @Test func theWatcherReloadsChangedSignaturesAndKeepsTheEngineWhenTheyBreak() async throws {
+        let dir = try Self.signatureDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let engine = try await ClamAVEngine.load(directory: dir)
+        let sample = try Self.file(Data("FILESTORE-WATCHED-SIGNATURE-SAMPLE".utf8))
+        let eicar = try Self.file(Data(Self.eicar.utf8))
+        defer { try? FileManager.default.removeItem(at: sample); try? FileManager.default.removeItem(at: eicar) }
+        let before = engine.signatureCount
+        let watcher = SignatureWatcher(engine: engine, interval: .milliseconds(50), logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await watcher.run() }
+            // A new signature file (as freshclam would add) is picked up without a restart.
+            let hex = Array("FILESTORE-WATCHED-SIGNATURE".utf8).map { String(format: "%02x", $0) }.joined()
+            try "Filestore.Test.Watched:0:*:\(hex)\n".write(to: dir.appendingPathComponent("watched.ndb"), atomically: true, encoding: .utf8)
+            try await eventually("reloaded", timeout: .seconds(20)) {
+                try await engine.scan(path: sample.path) == .infected(signature: "Filestore.Test.Watched.UNOFFICIAL")
+            }
+            #expect(engine.signatureCount == before + 1)
+            // A broken file: the reload fails and the engine in service stays (it still finds both).
+            try "this is not a signature\n".write(to: dir.appendingPathComponent("broken.ndb"), atomically: true, encoding: .utf8)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await engine.scan(path: sample.path) == .infected(signature: "Filestore.Test.Watched.UNOFFICIAL"))
+            #expect(try await engine.scan(path: eicar.path) == .infected(signature: "Filestore.Test.EICAR.UNOFFICIAL"))
+            // Fixed again: the next change is compiled.
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("broken.ndb"))
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("watched.ndb"))
+            try await eventually("reloaded without the watched signature", timeout: .seconds(20)) {
+                try await engine.scan(path: sample.path) == .clean
+            }
+            #expect(engine.signatureCount == before)
+            group.cancelAll()
+        }
     }
 }

@@ -4,7 +4,30 @@ import Foundation
 import PostgresNIO
 import Testing
 
+/// A handler whose query fails on the server.
+struct DivideByZeroWorker: JobWorker {
+    struct Args: Codable, Sendable {}
+    static let kind = "divide"
+    let postgres: PostgresClient
+    var options: JobWorkerOptions { JobWorkerOptions(retryPolicy: RetryPolicy(base: .milliseconds(10), jitter: 0)) }
+    func work(_ job: Job<Args>) async throws { try await postgres.query("SELECT 1/0", logger: job.logger) }
+}
+
 @Suite struct FailureTests {
+    @Test func aDatabaseErrorIsRecordedWithItsStateAndMessageForOperators() async throws {
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let id = try await env.client.enqueue(JobInsert(kind: "divide", argsJSON: "{}", maxAttempts: 1)).id
+            var registry = JobRegistry()
+            registry.register(DivideByZeroWorker(postgres: env.postgres))
+            try await env.withWorker(registry, TestEnv.fastWorker()) { (_: JobWorkerService) async throws in
+                try await eventually("discarded") { try await env.client.job(id: id).state == .discarded }
+            }
+            let error = try #require(try await env.client.job(id: id).errors.first?.error)
+            // Not PSQLError's "Generic description…": the SQLSTATE and the server's message.
+            #expect(error.contains("22012") && error.contains("division by zero"), "\(error)")
+        }
+    }
+
     @Test func failuresRetryWithBackoffThenCompleteOrDiscard() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             let recorder = Recorder()

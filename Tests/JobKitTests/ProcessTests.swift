@@ -9,11 +9,12 @@ import Testing
     @Test func aWorkerKilledWithSIGKILLMidJobLosesNothing() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             let n = 20
-            try await env.client.enqueueMany((0..<n).map { _ in JobInsert(kind: "noop", argsJSON: #"{"sleep_ms": 1500}"#, queue: "crash") })
+            try await env.client.enqueueMany((0..<n).map { _ in JobInsert(kind: "noop", argsJSON: #"{"sleep_ms": 5000}"#, queue: "crash") })
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("filestore-crash-\(UUID()).log")
             let child = try FilestoreBinary.start(
                 ["work", "--queues", "crash", "--concurrency", "\(n)", "--lease-seconds", "2", "--http-port", "0", "--no-maintenance"],
                 database: env.config, log: log)
+            defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
             try await eventually("the child runs every job", timeout: .seconds(30)) { try await env.count(.running, queue: "crash") == n }
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
@@ -33,10 +34,12 @@ import Testing
 
     @Test func sigtermDrainsTheWorkerProcess() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
-            let id = try await env.client.enqueue(JobInsert(kind: "noop", argsJSON: #"{"sleep_ms": 700}"#, queue: "term")).id
+            // Long enough that a loaded machine cannot run it between two polls for "running".
+            let id = try await env.client.enqueue(JobInsert(kind: "noop", argsJSON: #"{"sleep_ms": 4000}"#, queue: "term")).id
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("filestore-term-\(UUID()).log")
             let child = try FilestoreBinary.start(["work", "--queues", "term", "--http-port", "0", "--shutdown-grace", "10"],
                                                   database: env.config, log: log)
+            defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
             try await eventually("running", timeout: .seconds(30)) { try await env.client.job(id: id).state == .running }
             kill(child.processIdentifier, SIGTERM)
             child.waitUntilExit()
