@@ -80,6 +80,22 @@ import Testing
         }
     }
 
+    @Test func orientationIsAppliedBeforeTheTagIsDropped() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 640×480 pixels stored, tagged "rotate 90° clockwise to display": it is a portrait photo.
+        let photo = try Self.photo(in: dir)
+        _ = try Self.run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-Orientation#=6", photo.path])
+        let images = try ImageProcessor()
+        let thumb = dir.appendingPathComponent("thumb.webp"), scrubbed = dir.appendingPathComponent("scrubbed.jpg")
+        try await images.thumbnail(photo.path, to: thumb.path, size: 256)
+        try await images.scrub(photo.path, to: scrubbed.path)
+        let t = try #require(try await images.probe(thumb.path)), s = try #require(try await images.probe(scrubbed.path))
+        #expect(t.width == 192 && t.height == 256, "\(t)")
+        #expect(s.width == 480 && s.height == 640, "\(s)")
+        #expect(try MetadataInspector.inspect(path: scrubbed.path).isClean) // no Orientation tag left to rotate it twice
+    }
+
     @Test func theInspectorFindsMetadataInEachContainer() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
