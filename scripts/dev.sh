@@ -20,6 +20,19 @@ if [[ -z ${FILESTORE_URL_KEYS:-} && -z ${FILESTORE_URL_KEYS_FILE:-} ]]; then
   export FILESTORE_URL_KEYS_FILE=$REPO/.data/url-keys
 fi
 export FILESTORE_BLOB_DIR=${FILESTORE_BLOB_DIR:-$REPO/.data/blobs}
+# Virus signatures: freshclam's folder when it has databases; otherwise (a fresh or offline machine) a
+# development folder with one test signature, so that uploads still go through the whole pipeline.
+if [[ -z ${FILESTORE_CLAMAV_DB:-} ]]; then
+  if compgen -G "/var/lib/clamav/*.c[vl]d" >/dev/null; then
+    export FILESTORE_CLAMAV_DB=/var/lib/clamav
+  else
+    mkdir -p .data/clamav-dev
+    # The EICAR test string's body, as an .ndb signature (hex, so this script is not itself a test virus).
+    printf 'Filestore.Dev.EICAR:0:*:%s\n' "$(printf 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE' | od -An -tx1 | tr -d ' \n')" > .data/clamav-dev/dev.ndb
+    export FILESTORE_CLAMAV_DB=$REPO/.data/clamav-dev
+    log "no ClamAV databases in /var/lib/clamav (run freshclam for real signatures): development scans use only the EICAR test signature in .data/clamav-dev"
+  fi
+fi
 log "building"
 swift build --product filestore
 bin="$(swift build --show-bin-path)/filestore"
