@@ -159,41 +159,26 @@ struct BenchQueueCommand: AsyncParsableCommand {
 
     // MARK: Workers
 
-    struct Worker { var process: Process; var output: Pipe }
     struct Report { var handlerCalls: Int; var peakRSSKB: Int; var latenciesMS: [Double] }
 
-    private func startWorkers(_ db: DatabaseConfiguration) throws -> [Worker] {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    private func startWorkers(_ db: DatabaseConfiguration) throws -> [BenchWorker] {
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = db.url + "?pool_max=8"
+        env["LOG_LEVEL"] = "warning"
         return try (0..<procs).map { i in
-            let p = Process()
-            p.executableURL = exe
-            p.arguments = ["work", "--queues", "bench", "--concurrency", "\(concurrency)", "--http-port", "0", "--report-json"]
-                + (i == 0 ? [] : ["--no-maintenance"]) + (durableFetch ? ["--durable-fetch"] : [])
-            var env = ProcessInfo.processInfo.environment
-            env["DATABASE_URL"] = db.url + "?pool_max=8"
-            env["LOG_LEVEL"] = "warning"
-            p.environment = env
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = FileHandle.standardError
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            return Worker(process: p, output: pipe)
+            try BenchWorker(arguments: ["--queues", "bench", "--concurrency", "\(concurrency)", "--http-port", "0", "--report-json"]
+                                + (i == 0 ? [] : ["--no-maintenance"]) + (durableFetch ? ["--durable-fetch"] : []),
+                            environment: env)
         }
     }
 
-    private func stopWorkers(_ workers: [Worker]) async throws -> [Report] {
-        for w in workers where w.process.isRunning { kill(w.process.processIdentifier, SIGTERM) }
-        var reports: [Report] = []
-        for w in workers {
-            let data = w.output.fileHandleForReading.readDataToEndOfFile()
-            w.process.waitUntilExit()
-            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "{}"
-            let json = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
-            reports.append(Report(handlerCalls: json["handler_calls"] as? Int ?? 0, peakRSSKB: json["peak_rss_kb"] as? Int ?? 0,
-                                  latenciesMS: (json["latencies_ms"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue } ?? []))
+    private func stopWorkers(_ workers: [BenchWorker]) async throws -> [Report] {
+        for w in workers where w.isRunning { kill(w.process.processIdentifier, SIGTERM) }
+        return workers.map { w in
+            let json = w.stop()
+            return Report(handlerCalls: json["handler_calls"] as? Int ?? 0, peakRSSKB: json["peak_rss_kb"] as? Int ?? 0,
+                          latenciesMS: (json["latencies_ms"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue } ?? [])
         }
-        return reports
     }
 
     // MARK: Database

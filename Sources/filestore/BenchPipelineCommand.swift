@@ -150,27 +150,9 @@ struct BenchPipelineCommand: AsyncParsableCommand {
     func phase(_ queue: String, concurrency: Int, expected: Int, env: [String: String], client: JobClient, postgres: PostgresClient) async throws -> Phase {
         let done = "SELECT count(*)::int8 FROM jobkit.jobs WHERE kind = '\(queue)' AND state = 'completed'"
         let before = try await scalar(postgres, done)
-        let worker = Process()
-        worker.executableURL = BenchSupport.executable
-        worker.arguments = ["work", "--queues", "\(queue):\(concurrency)", "--http-port", "\(workerPort)", "--no-maintenance", "--report-json"]
-        worker.environment = env
-        let out = Pipe()
-        worker.standardOutput = out
-        worker.standardError = FileHandle.standardError
-        worker.standardInput = FileHandle.nullDevice
-        try worker.run()
-        var stopped = false
-        func stop() -> Int {
-            guard !stopped else { return 0 }
-            stopped = true
-            if worker.isRunning { kill(worker.processIdentifier, SIGTERM) }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            worker.waitUntilExit()
-            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "{}"
-            let json = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
-            return json["peak_rss_kb"] as? Int ?? 0
-        }
-        defer { _ = stop() }
+        let worker = try BenchWorker(arguments: ["--queues", "\(queue):\(concurrency)", "--http-port", "\(workerPort)", "--no-maintenance",
+                                                 "--report-json"], environment: env)
+        defer { worker.stop() }
         try await BenchSupport.waitUntilReady("http://127.0.0.1:\(workerPort)/readyz", seconds: 120)
         let start = ContinuousClock.now
         try await client.setPaused(false, queue: queue)
@@ -184,7 +166,7 @@ struct BenchPipelineCommand: AsyncParsableCommand {
         }
         let seconds = (ContinuousClock.now - start).seconds
         try await client.setPaused(true, queue: queue)
-        return Phase(seconds: seconds, peakRSSKiB: stop())
+        return Phase(seconds: seconds, peakRSSKiB: worker.stop()["peak_rss_kb"] as? Int ?? 0)
     }
 
     /// Images of the bench tenant that ended ready with their three variants.
