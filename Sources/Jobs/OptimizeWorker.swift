@@ -138,6 +138,9 @@ public struct OptimizeWorker: JobWorker {
                 failure = error.message
             }
         }
+        if let failure {
+            job.logger.warning("file failed in optimize", metadata: ["file_id": "\(id)", "reason": "\(failure.prefix(500))"])
+        }
         do {
             try await database.transaction(tenant) { tx in
                 if let failure {

@@ -22,6 +22,47 @@ public struct ScanLimits: Sendable, Hashable {
     }
 }
 
+extension ScanLimits {
+    /// A limit list that cannot be parsed.
+    public struct ParseError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Parses `file=100MiB,scan=400MiB,recursion=16,files=10000,time=120s` (the form of `FILESTORE_SCAN_LIMITS`);
+    /// keys left out keep their defaults. Sizes take `B`, `KiB`, `MiB`, `GiB` (or none: bytes); time takes `ms`
+    /// or `s` (or none: seconds).
+    public static func parse(_ text: String) throws -> ScanLimits {
+        var limits = ScanLimits()
+        for part in text.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2 else { throw ParseError(description: "'\(part)': expected key=value") }
+            let (key, value) = (kv[0], kv[1])
+            func number(_ units: [(String, Int64)], _ fallback: Int64) throws -> Int64 {
+                for (suffix, factor) in units where value.hasSuffix(suffix) {
+                    if let n = Int64(value.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n > 0, n <= Int64.max / factor {
+                        return n * factor
+                    }
+                }
+                if let n = Int64(value), n > 0, n <= Int64.max / fallback { return n * fallback }
+                throw ParseError(description: "'\(part)': \(key) must be a positive number\(units.isEmpty ? "" : " with one of " + units.map(\.0).joined(separator: ", "))")
+            }
+            let sizes: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
+            switch key {
+            case "file": limits.maxFileSize = try number(sizes, 1)
+            case "scan": limits.maxScanSize = try number(sizes, 1)
+            case "recursion": limits.maxRecursion = Int(try number([], 1))
+            case "files": limits.maxFiles = Int(try number([], 1))
+            case "time": limits.maxScanTimeMS = Int(try number([("ms", 1), ("s", 1000)], 1000))
+            default: throw ParseError(description: "'\(part)': unknown limit '\(key)'; limits are file, scan, recursion, files, time")
+            }
+        }
+        guard limits.maxScanSize >= limits.maxFileSize else {
+            throw ParseError(description: "scan (\(limits.maxScanSize) bytes) must be at least file (\(limits.maxFileSize) bytes)")
+        }
+        return limits
+    }
+}
+
 /// What a scan found.
 public enum ScanVerdict: Sendable, Hashable {
     case clean

@@ -132,7 +132,7 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
                 scanner = ClamdScanner(socketPath: socket)
                 logger.info("scanner ready: clamd", metadata: ["socket": "\(socket)"])
             } else {
-                let engine = try await ClamAVEngine.load(directory: dir)
+                let engine = try await ClamAVEngine.load(directory: dir, limits: settings.scanLimits)
                 scanner = engine
                 if settings.signatureCheckSeconds > 0 {
                     services.append(SignatureWatcher(engine: engine, interval: .seconds(settings.signatureCheckSeconds), logger: logger))
@@ -161,6 +161,8 @@ struct PipelineSettings {
     var typeMismatch = TypeMismatchPolicy.sniffed
     /// `FILESTORE_SCAN_LIMIT_POLICY`: `quarantine` (default) or `allow`.
     var limitPolicy = LimitPolicy.quarantine
+    /// `FILESTORE_SCAN_LIMITS`: libclamav's limits (default `file=100MiB,scan=400MiB,recursion=16,files=10000,time=120s`).
+    var scanLimits = ScanLimits()
     /// `FILESTORE_CLAMAV_RELOAD_SECONDS`: how often the signature folder is checked for changes (default 60;
     /// 0 turns reloading off).
     var signatureCheckSeconds = 60
@@ -178,6 +180,9 @@ struct PipelineSettings {
                 throw CLIError("FILESTORE_TYPE_MISMATCH_POLICY must be one of \(TypeMismatchPolicy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
             }
             typeMismatch = policy
+        }
+        if let text = env["FILESTORE_SCAN_LIMITS"] {
+            do { scanLimits = try ScanLimits.parse(text) } catch { throw CLIError("invalid FILESTORE_SCAN_LIMITS: \(error)") }
         }
         if let text = env["FILESTORE_CLAMAV_RELOAD_SECONDS"] {
             guard let n = Int(text), n >= 0 else { throw CLIError("FILESTORE_CLAMAV_RELOAD_SECONDS must be a whole number of seconds (0: off), not '\(text)'") }

@@ -180,4 +180,15 @@ import Testing
             group.cancelAll()
         }
     }
+
+    @Test func scanLimitsParseFromConfigurationWithClearErrors() throws {
+        let limits = try ScanLimits.parse("file=20MiB, scan=1GiB,recursion=4,files=500,time=1500ms")
+        #expect(limits == ScanLimits(maxFileSize: 20 << 20, maxScanSize: 1 << 30, maxRecursion: 4, maxFiles: 500, maxScanTimeMS: 1500))
+        #expect(try ScanLimits.parse("time=30") .maxScanTimeMS == 30_000)
+        #expect(try ScanLimits.parse("file=2048").maxFileSize == 2048)
+        #expect(try ScanLimits.parse("") == ScanLimits())
+        for bad in ["file", "file=-1", "file=10TB", "size=1MiB", "time=fast", "file=500MiB", "recursion=0"] {
+            #expect(throws: ScanLimits.ParseError.self, "\(bad)") { try ScanLimits.parse(bad) }
+        }
+    }
 }
