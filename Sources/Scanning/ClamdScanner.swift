@@ -34,13 +34,19 @@ public struct ClamdScanner: VirusScanner {
             defer { close(sock) }
             try Self.send(sock, Array("zINSTREAM\0".utf8))
             var buffer = [UInt8](repeating: 0, count: chunkSize)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress!, chunkSize) }
-                if n < 0 { throw ScanError("cannot read \(path): \(String(cString: strerror(errno)))") }
-                let length = UInt32(n).bigEndian
-                try Self.send(sock, withUnsafeBytes(of: length) { Array($0) })
-                if n == 0 { break }
-                try Self.send(sock, Array(buffer.prefix(n)))
+            do {
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress!, chunkSize) }
+                    if n < 0 { throw ScanError("cannot read \(path): \(String(cString: strerror(errno)))") }
+                    let length = UInt32(n).bigEndian
+                    try Self.send(sock, withUnsafeBytes(of: length) { Array($0) })
+                    if n == 0 { break }
+                    try Self.send(sock, Array(buffer.prefix(n)))
+                }
+            } catch let error as ScanError {
+                // clamd stops reading a stream over its StreamMaxLength and says so before it hangs up.
+                guard let reply = try? Self.receive(sock), let verdict = try? Self.parse(reply) else { throw error }
+                return verdict
             }
             let reply = try Self.receive(sock)
             return try Self.parse(reply)
@@ -50,6 +56,8 @@ public struct ClamdScanner: VirusScanner {
     /// Interprets clamd's reply line.
     public static func parse(_ reply: String) throws -> ScanVerdict {
         let text = reply.trimmingCharacters(in: CharacterSet(charactersIn: "\0\n "))
+        // Over clamd's StreamMaxLength: a limit, never "clean" (the file follows the limit policy).
+        if text.hasPrefix("INSTREAM size limit exceeded") { return .infected(signature: "Heuristics.Limits.Exceeded.StreamMaxLength") }
         guard let colon = text.firstIndex(of: ":") else { throw ScanError("unexpected clamd reply: \(text.prefix(200))") }
         let result = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         if result == "OK" { return .clean }

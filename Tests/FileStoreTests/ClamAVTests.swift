@@ -47,7 +47,7 @@ import Testing
     enum Backend: String, CaseIterable, Sendable { case libclamav, clamd }
 
     /// A running clamd over `signatures`, on a socket of its own; stopped when `body` returns.
-    static func withClamd<T>(_ signatures: URL, _ body: (String) async throws -> T) async throws -> T {
+    static func withClamd<T>(_ signatures: URL, extraConfig: String = "", _ body: (String) async throws -> T) async throws -> T {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clamd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -58,6 +58,7 @@ import Testing
             Foreground yes
             LogFile \(dir.path)/clamd.log
             TemporaryDirectory \(dir.path)
+            \(extraConfig)
             """.write(to: dir.appendingPathComponent("clamd.conf"), atomically: true, encoding: .utf8)
         let clamd = Process()
         clamd.executableURL = URL(fileURLWithPath: "/usr/sbin/clamd")
@@ -117,7 +118,8 @@ import Testing
     @Test func clamdRepliesAreParsedAndAnAbsentClamdIsAnError() async throws {
         #expect(try ClamdScanner.parse("stream: OK\0") == .clean)
         #expect(try ClamdScanner.parse("stream: Win.Test.EICAR_HDB-1 FOUND\0") == .infected(signature: "Win.Test.EICAR_HDB-1"))
-        #expect(throws: ScanError.self) { try ClamdScanner.parse("INSTREAM size limit exceeded. ERROR\0") }
+        #expect(try ClamdScanner.parse("INSTREAM size limit exceeded. ERROR\0") == .infected(signature: "Heuristics.Limits.Exceeded.StreamMaxLength"))
+        #expect(throws: ScanError.self) { try ClamdScanner.parse("stream: Can't allocate memory ERROR\0") }
         let missing = ClamdScanner(socketPath: "/nonexistent/clamd.sock")
         let file = try Self.file(Data("x".utf8))
         defer { try? FileManager.default.removeItem(at: file) }
@@ -189,6 +191,18 @@ import Testing
         #expect(try ScanLimits.parse("") == ScanLimits())
         for bad in ["file", "file=-1", "file=10TB", "size=1MiB", "time=fast", "file=500MiB", "recursion=0"] {
             #expect(throws: ScanLimits.ParseError.self, "\(bad)") { try ScanLimits.parse(bad) }
+        }
+    }
+
+    @Test func aStreamOverClamdsMaximumIsALimitNotAFailure() async throws {
+        let dir = try Self.signatureDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let big = try Self.file(Data(repeating: 65, count: 3 << 20))
+        defer { try? FileManager.default.removeItem(at: big) }
+        try await Self.withClamd(dir, extraConfig: "StreamMaxLength 1M") { socket in
+            let verdict = try await ClamdScanner(socketPath: socket).scan(path: big.path)
+            #expect(verdict == .infected(signature: "Heuristics.Limits.Exceeded.StreamMaxLength"))
+            #expect(verdict.isLimitExceeded)
         }
     }
 }
