@@ -140,8 +140,11 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
                 logger.info("scanner ready: libclamav", metadata: ["signatures": "\(engine.signatureCount)", "directory": "\(dir.path)"])
             }
             let blobs = try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory))
+            // The job's timeout stays above libclamav's own time limit: a blocking scan cannot be interrupted.
+            let timeout = max(300, settings.scanLimits.maxScanTimeMS / 1000 + 60)
             registry.register(ScanWorker(scanner: scanner, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger),
-                                         limitPolicy: settings.limitPolicy))
+                                         limitPolicy: settings.limitPolicy,
+                                         options: JobWorkerOptions(timeout: .seconds(timeout), retryPolicy: RetryPolicy(base: .seconds(5)))))
             return services
         } catch {
             logger.warning("no scanner: scan jobs will wait until signatures are available", metadata: ["error": "\(error)", "directory": "\(dir.path)"])
