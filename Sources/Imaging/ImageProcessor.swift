@@ -79,6 +79,11 @@ public struct ImageProcessor: Sendable {
         }
     }
 
+    /// The metadata the file at `path` carries (``MetadataInspector``, libexif), read on the thread pool.
+    public func inspectMetadata(_ path: String) async throws -> MetadataReport {
+        try await pool.runIfActive { try MetadataInspector.inspect(path: path) }
+    }
+
     /// WebP output gets its EXIF/XMP chunks removed (the saver writes some even when told to strip).
     static func finishWebP(_ path: String) throws {
         guard path.lowercased().hasSuffix(".webp") else { return }

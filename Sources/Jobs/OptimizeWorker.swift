@@ -128,7 +128,7 @@ public struct OptimizeWorker: JobWorker {
                         try await images.scrub(original, to: scratch)
                     }
                     // Checked on the bytes about to be stored, with libexif: nothing with metadata is ever served.
-                    let report = try MetadataInspector.inspect(path: scratch)
+                    let report = try await images.inspectMetadata(scratch)
                     guard report.isClean else { throw MetadataLeft(variant: spec.name, report: report) }
                     let outInfo = try await images.probe(scratch)
                     let stored = try await blobs.importFile(scratch, as: ObjectKey(tenant: tenant, file: id, name: spec.name))
