@@ -132,19 +132,30 @@ public struct Migrator: Sendable {
     /// version up to `required`. Uses one short-lived connection, so it can run before a pool starts.
     public static func requireVersion(_ required: Int, configuration: DatabaseConfiguration, logger: Logger) async throws {
         let connection = try await configuration.connect(logger: logger)
-        defer { Task { try? await connection.close() } }
-        var current = 0
-        let exists = try await connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger)
-        var hasTable = false
-        for try await b in exists.decode(Bool.self) { hasTable = b }
-        if hasTable {
-            for try await v in try await connection.query("SELECT coalesce(max(version), 0) FROM public.schema_migrations", logger: logger).decode(Int32.self) {
-                current = Int(v)
-            }
+        let current: Int
+        do {
+            current = try await schemaVersion(on: connection, logger: logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
         }
         guard current >= required else {
             throw JobKitError(.databaseBehind, "the database schema is at version \(current) but this build needs \(required): run `filestore migrate`")
         }
+    }
+
+    /// The highest applied migration version (0 on an empty database).
+    static func schemaVersion(on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let exists = try await connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger)
+        var hasTable = false
+        for try await b in exists.decode(Bool.self) { hasTable = b }
+        guard hasTable else { return 0 }
+        var current = 0
+        for try await v in try await connection.query("SELECT coalesce(max(version), 0) FROM public.schema_migrations", logger: logger).decode(Int32.self) {
+            current = Int(v)
+        }
+        return current
     }
 
     static func fnv1a(_ text: String) -> String {

@@ -52,17 +52,24 @@ public final class Notifier: Service, Sendable {
                 do {
                     let connection = try await self.connect()
                     delay = .milliseconds(100)
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        for channel in [Self.insertChannel, Self.controlChannel] {
-                            group.addTask {
-                                try await connection.listen(on: channel) { notifications in
-                                    if channel == Self.insertChannel { self.markListening() }
-                                    for try await n in notifications { self.deliver(channel, n.payload) }
+                    // However listening ends, the connection is closed before it is let go.
+                    do {
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            for channel in [Self.insertChannel, Self.controlChannel] {
+                                group.addTask {
+                                    try await connection.listen(on: channel) { notifications in
+                                        if channel == Self.insertChannel { self.markListening() }
+                                        for try await n in notifications { self.deliver(channel, n.payload) }
+                                    }
                                 }
                             }
+                            defer { group.cancelAll() }
+                            try await group.next()
                         }
-                        defer { group.cancelAll() }
-                        try await group.next()
+                    } catch {
+                        self.listening.store(false, ordering: .relaxed)
+                        try? await connection.close()
+                        throw error
                     }
                     self.listening.store(false, ordering: .relaxed)
                     try? await connection.close()

@@ -131,3 +131,39 @@ struct SeededRandom: RandomNumberGenerator {
         #expect(JobState(name: "dead") == nil)
     }
 }
+
+/// The wake-up every producer, completer and the maintenance loop wait on.
+@Suite struct WakeSignalTests {
+    @Test func aCancelledWaitLeavesTheSignalWorking() async throws {
+        let signal = WakeSignal()
+        // A wait raced against a timer and cancelled, as the maintenance loop does between elections.
+        for _ in 0..<3 {
+            let waiter = Task { await signal.wait() }
+            try await Task.sleep(for: .milliseconds(10))
+            waiter.cancel()
+            #expect(await waiter.value == false)
+        }
+        // A later wait still blocks until it is woken (it used to return at once: a busy loop).
+        let start = ContinuousClock.now
+        let second = Task { await signal.wait() }
+        try await Task.sleep(for: .milliseconds(100))
+        signal.wake()
+        #expect(await second.value == true)
+        #expect(ContinuousClock.now - start >= .milliseconds(100))
+    }
+
+    @Test func wakesCoalesceAndFinishEndsEveryWait() async throws {
+        let signal = WakeSignal()
+        signal.wake()
+        signal.wake()
+        #expect(await signal.wait() == true)   // the two wakes count as one…
+        let pending = Task { await signal.wait() }
+        try await Task.sleep(for: .milliseconds(50))
+        signal.finish()                         // …so this wait was still parked, until finish
+        #expect(await pending.value == false)
+        #expect(await signal.wait() == false)
+        let cancelledFirst = Task { await signal.wait() }
+        cancelledFirst.cancel()
+        #expect(await cancelledFirst.value == false)
+    }
+}
