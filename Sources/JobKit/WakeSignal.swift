@@ -11,7 +11,7 @@ final class WakeSignal: Sendable {
         var pending = false
         var finished = false
         var nextID: UInt64 = 0
-        var waiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        var waiters: [UInt64: UnsafeContinuation<Bool, Never>] = [:]
         /// Waits begun and not yet answered nor cancelled (a wait cancelled before it parks leaves this set).
         var live: Set<UInt64> = []
     }
@@ -22,7 +22,7 @@ final class WakeSignal: Sendable {
 
     /// Wakes the waiters, or the next one to come.
     func wake() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let waiters = state.withLock { s -> [UnsafeContinuation<Bool, Never>] in
             guard !s.finished else { return [] }
             guard !s.waiters.isEmpty else {
                 s.pending = true
@@ -36,7 +36,7 @@ final class WakeSignal: Sendable {
 
     /// Ends the signal: every wait, now and later, returns `false`.
     func finish() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let waiters = state.withLock { s -> [UnsafeContinuation<Bool, Never>] in
             s.finished = true
             defer { s.live.subtract(s.waiters.keys); s.waiters.removeAll() }
             return Array(s.waiters.values)
@@ -46,13 +46,19 @@ final class WakeSignal: Sendable {
 
     /// Waits for the next wake-up: `true` when woken, `false` once finished or when the waiting task is cancelled.
     func wait() async -> Bool {
-        let id = state.withLock { s -> UInt64 in
+        // Fast path (the common one under load): a wake-up is already pending, or the signal has ended.
+        let id = state.withLock { s -> Result<UInt64, Never>? in
+            if s.pending {
+                s.pending = false
+                return nil
+            }
             s.nextID += 1
             s.live.insert(s.nextID)
-            return s.nextID
+            return .success(s.nextID)
         }
+        guard case .success(let id) = id else { return true }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Bool, Never>) in
                 let now = state.withLock { s -> Bool? in
                     guard s.live.contains(id) else { return false } // cancelled before it could park
                     if s.pending || s.finished {
@@ -66,7 +72,7 @@ final class WakeSignal: Sendable {
                 if let now { continuation.resume(returning: now) }
             }
         } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
+            let waiter = state.withLock { s -> UnsafeContinuation<Bool, Never>? in
                 s.live.remove(id)
                 return s.waiters.removeValue(forKey: id)
             }
