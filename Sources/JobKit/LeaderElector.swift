@@ -38,15 +38,28 @@ public struct LeaderElector: Sendable {
         return leader
     }
 
-    /// Gives the leadership up (on shutdown) and tells the others.
-    public func resign() async {
+    /// Gives the leadership up (on shutdown) and tells the others. Gives up after `limit` — with the database
+    /// unreachable the query would wait for a connection for good, and a stopping process must not — leaving
+    /// the lease to expire instead.
+    public func resign(within limit: Duration = .seconds(3)) async {
+        let (postgres, name, candidateID, logger) = (self.postgres, self.name, self.candidateID, self.logger)
         do {
-            try await postgres.query("""
-                WITH gone AS (DELETE FROM jobkit.leaders WHERE name = \(name) AND leader_id = \(candidateID) RETURNING name)
-                SELECT pg_notify('jobkit_control', 'resign:' || name) FROM gone
-                """, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await postgres.query("""
+                        WITH gone AS (DELETE FROM jobkit.leaders WHERE name = \(name) AND leader_id = \(candidateID) RETURNING name)
+                        SELECT pg_notify('jobkit_control', 'resign:' || name) FROM gone
+                        """, logger: logger)
+                }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    throw JobKitError(.timeout, "no answer from the database within \(limit)")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
         } catch {
-            logger.warning("cannot resign leadership", metadata: ["error": "\(String(reflecting: error))"])
+            logger.warning("cannot resign leadership; it expires with its lease", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 

@@ -89,8 +89,13 @@ struct FilestoreProcess {
             ops.add(to: router)
             services.append(Application(router: router, configuration: .init(address: .hostname(opsHost, port: opsPort)), logger: httpLogger))
         }
-        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A stopping process stops: running jobs get their grace period, the rest of the drain (final flushes,
+        // resigning leadership) some seconds more; past that — say the database is unreachable and a query waits
+        // for a connection — the services are cancelled (their jobs are put back or rescued, nothing is lost).
+        configuration.maximumGracefulShutdownDuration = (worker?.shutdownGracePeriod ?? .zero) + .seconds(15)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }
 }

@@ -49,6 +49,37 @@ import Testing
         }
     }
 
+    /// CPU seconds (user + system) the process `pid` has used, from /proc.
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test func aWorkerWhoseDatabaseIsGoneWaitsQuietlyAndStillStops() async throws {
+        try await TestDatabase.with { (env: TestEnv) async throws in
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("filestore-gone-\(UUID()).log")
+            let child = try FilestoreBinary.start(["work", "--queues", "quiet", "--http-port", "0", "--shutdown-grace", "1"],
+                                                  database: env.config, log: log)
+            defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
+            try await eventually("it leads maintenance", timeout: .seconds(30)) {
+                try await env.scalar("SELECT count(*)::int8 FROM jobkit.leaders", as: Int64.self) == 1
+            }
+            try await TestDatabase.admin("DROP DATABASE \"\(env.config.database)\" WITH (FORCE)")
+            // Past one election interval (5 s), when the old wake-up stopped sleeping and the loop spun.
+            try await Task.sleep(for: .seconds(7))
+            let before = Self.cpuSeconds(child.processIdentifier)
+            try await Task.sleep(for: .seconds(4))
+            let used = Self.cpuSeconds(child.processIdentifier) - before
+            #expect(used < 0.4, "the worker used \(used) CPU seconds in 4 s with no database")
+            #expect(child.isRunning)
+            kill(child.processIdentifier, SIGTERM)
+            try await eventually("it stops", timeout: .seconds(30)) { !child.isRunning }
+        }
+    }
+
     @Test func theCommandLineServesOperatorsAndRefusesBadInput() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             let db = env.config
