@@ -129,6 +129,7 @@ let package = Package(
             dependencies: [
                 "Domain", "Storage", "JobKit", "TestSupport", "API", "Scanning", "Jobs", "Imaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -23,24 +23,26 @@ public struct SignatureWatcher: Service {
     public func run() async throws {
         let signatures = Gauge(label: "filestore_clamav_signatures")
         signatures.record(Int(engine.signatureCount))
-        var previous: SignatureListing?
-        var failed: SignatureListing?
-        while !Task.isCancelled {
-            do { try await Task.sleep(for: interval) } catch { return }
-            guard !Task.isShuttingDownGracefully else { return }
-            let now = SignatureListing(engine.signatureDirectory)
-            defer { previous = now }
-            // Changed since the engine in service was compiled, settled since the last look, not known to fail.
-            guard now != engine.compiledListing, now == previous, now != failed else { continue }
-            do {
-                try await engine.reload()
-                signatures.record(Int(engine.signatureCount))
-                Counter(label: "filestore_clamav_reloads_total", dimensions: [("result", "ok")]).increment()
-                logger.info("signatures reloaded", metadata: ["signatures": "\(engine.signatureCount)"])
-            } catch {
-                failed = now // not again until the folder changes again
-                Counter(label: "filestore_clamav_reloads_total", dimensions: [("result", "error")]).increment()
-                logger.error("signature reload failed; the previous engine stays in service", metadata: ["error": "\(error)"])
+        // Stops at once on graceful shutdown (the sleep between looks is cancelled).
+        await cancelWhenGracefulShutdown {
+            var previous: SignatureListing?
+            var failed: SignatureListing?
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                let now = SignatureListing(engine.signatureDirectory)
+                defer { previous = now }
+                // Changed since the engine in service was compiled, settled since the last look, not known to fail.
+                guard now != engine.compiledListing, now == previous, now != failed else { continue }
+                do {
+                    try await engine.reload()
+                    signatures.record(Int(engine.signatureCount))
+                    Counter(label: "filestore_clamav_reloads_total", dimensions: [("result", "ok")]).increment()
+                    logger.info("signatures reloaded", metadata: ["signatures": "\(engine.signatureCount)"])
+                } catch {
+                    failed = now // not again until the folder changes again
+                    Counter(label: "filestore_clamav_reloads_total", dimensions: [("result", "error")]).increment()
+                    logger.error("signature reload failed; the previous engine stays in service", metadata: ["error": "\(error)"])
+                }
             }
         }
     }

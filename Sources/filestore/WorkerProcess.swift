@@ -6,6 +6,7 @@ import JobKit
 import Jobs
 import Logging
 import Metrics
+import NIOPosix
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -108,9 +109,19 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
     let settings = try PipelineSettings(environment: ProcessInfo.processInfo.environment)
     return { registry, postgres in
         let env = ProcessInfo.processInfo.environment
+        var services: [any Service] = []
+        // Made on first use, by the scan or optimize handler, and shared by both.
+        var native: NativeThreads?
+        func nativePool() -> NIOThreadPool {
+            if let native { return native.pool }
+            let threads = NativeThreads(count: settings.nativeThreads)
+            native = threads
+            services.append(threads)
+            return threads.pool
+        }
         if queues.contains("optimize") {
             do {
-                let images = try ImageProcessor(maxPixels: settings.maxPixels)
+                let images = try ImageProcessor(maxPixels: settings.maxPixels, pool: nativePool())
                 registry.register(OptimizeWorker(images: images, blobs: try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory)),
                                                  database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.optimize")),
                                                  variants: settings.variants, typeMismatch: settings.typeMismatch))
@@ -126,18 +137,17 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
                 makeLogger("filestore.purge").warning("no blob store: purge jobs will wait", metadata: ["error": "\(error)"])
             }
         }
-        guard queues.contains("scan") else { return [] }
+        guard queues.contains("scan") else { return services }
         let dir = URL(fileURLWithPath: env["FILESTORE_CLAMAV_DB"] ?? "/var/lib/clamav")
         let logger = makeLogger("filestore.scan")
         do {
             let scanner: any VirusScanner
-            var services: [any Service] = []
             if env["FILESTORE_SCANNER"] == "clamd" {
                 let socket = env["FILESTORE_CLAMD_SOCKET"] ?? "/var/run/clamav/clamd.ctl"
-                scanner = ClamdScanner(socketPath: socket)
+                scanner = ClamdScanner(socketPath: socket, limits: settings.scanLimits, pool: nativePool())
                 logger.info("scanner ready: clamd", metadata: ["socket": "\(socket)"])
             } else {
-                let engine = try await ClamAVEngine.load(directory: dir, limits: settings.scanLimits)
+                let engine = try await ClamAVEngine.load(directory: dir, limits: settings.scanLimits, pool: nativePool())
                 scanner = engine
                 if settings.signatureCheckSeconds > 0 {
                     services.append(SignatureWatcher(engine: engine, interval: .seconds(settings.signatureCheckSeconds), logger: logger))
@@ -153,7 +163,7 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
             return services
         } catch {
             logger.warning("no scanner: scan jobs will wait until signatures are available", metadata: ["error": "\(error)", "directory": "\(dir.path)"])
-            return []
+            return services
         }
     }
 }
@@ -171,6 +181,8 @@ struct PipelineSettings {
     var limitPolicy = LimitPolicy.quarantine
     /// `FILESTORE_SCAN_LIMITS`: libclamav's limits (default `file=100MiB,scan=400MiB,recursion=16,files=10000,time=120s`).
     var scanLimits = ScanLimits()
+    /// `FILESTORE_NATIVE_THREADS`: threads for libclamav and libvips calls (default: one per core).
+    var nativeThreads = System.coreCount
     /// `FILESTORE_CLAMAV_RELOAD_SECONDS`: how often the signature folder is checked for changes (default 60;
     /// 0 turns reloading off).
     var signatureCheckSeconds = 60
@@ -191,6 +203,10 @@ struct PipelineSettings {
         }
         if let text = env["FILESTORE_SCAN_LIMITS"] {
             do { scanLimits = try ScanLimits.parse(text) } catch { throw CLIError("invalid FILESTORE_SCAN_LIMITS: \(error)") }
+        }
+        if let text = env["FILESTORE_NATIVE_THREADS"] {
+            guard let n = Int(text), (1...256).contains(n) else { throw CLIError("FILESTORE_NATIVE_THREADS must be 1…256, not '\(text)'") }
+            nativeThreads = n
         }
         if let text = env["FILESTORE_CLAMAV_RELOAD_SECONDS"] {
             guard let n = Int(text), n >= 0 else { throw CLIError("FILESTORE_CLAMAV_RELOAD_SECONDS must be a whole number of seconds (0: off), not '\(text)'") }

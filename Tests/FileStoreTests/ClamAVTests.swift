@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Scanning
+import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -204,5 +205,25 @@ import Testing
             #expect(verdict == .infected(signature: "Heuristics.Limits.Exceeded.StreamMaxLength"))
             #expect(verdict.isLimitExceeded)
         }
+    }
+
+    @Test func theWatcherStopsAtOnceOnGracefulShutdown() async throws {
+        let dir = try Self.signatureDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let engine = try await ClamAVEngine.load(directory: dir)
+        // An hour between looks: the watcher must not make a stopping process wait for it.
+        let watcher = SignatureWatcher(engine: engine, interval: .seconds(3600), logger: Logger(label: "test"))
+        var configuration = ServiceGroupConfiguration(services: [.init(service: watcher)], logger: Logger(label: "test"))
+        // A watcher that ignores the shutdown is cancelled after 30 s: the test then fails rather than hangs.
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: configuration)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: .milliseconds(200))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(ContinuousClock.now - start < .seconds(20)) // well under a second when the machine is idle
     }
 }
