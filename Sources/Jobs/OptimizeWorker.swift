@@ -140,6 +140,9 @@ public struct OptimizeWorker: JobWorker {
         }
         if let failure {
             job.logger.warning("file failed in optimize", metadata: ["file_id": "\(id)", "reason": "\(failure.prefix(500))"])
+            // Variants stored before the failure are not kept: a failed file has none.
+            for (_, stored, _, _) in made { try? await blobs.delete(stored.key) }
+            made = []
         }
         do {
             try await database.transaction(tenant) { tx in

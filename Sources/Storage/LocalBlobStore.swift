@@ -183,11 +183,17 @@ public struct LocalBlobStore: BlobStore {
 }
 
 extension LocalBlobStore {
-    /// Removes the (empty) folder that held a file's blobs; a folder that still holds something stays.
+    /// Removes the folder that held one file's blobs (`tenants/<t>/files/<id>/`), with anything left in it — a
+    /// variant no longer configured, or one stored by an attempt that failed later. Only that file's folder.
     public func removeFolder(of key: ObjectKey) async throws {
         let folder = url(key).deletingLastPathComponent()
         try await pool.runIfActive {
-            if rmdir(folder.path) != 0 && errno != ENOENT && errno != ENOTEMPTY { throw POSIXFailure("rmdir", folder.path) }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+                let path = folder.appendingPathComponent(name).path
+                if unlink(path) != 0 && errno != ENOENT { throw POSIXFailure("unlink", path) }
+            }
+            if rmdir(folder.path) != 0 && errno != ENOENT { throw POSIXFailure("rmdir", folder.path) }
+            try? fsyncDirectory(folder.deletingLastPathComponent())
         }
     }
 }

@@ -158,6 +158,8 @@ import Testing
 
             // A delete purges the original and every variant from the blob store; the row stays, marked.
             #expect(h.blobFiles().filter { $0.contains(byTus) }.count == 4)
+            // A blob no row points to any more (say, a variant taken out of FILESTORE_VARIANTS) goes with the folder.
+            try Data("old variant".utf8).write(to: h.blobRoot.appendingPathComponent("tenants/acme/files/\(byTus)/card"))
             try await client.execute(uri: "/v1/files/\(byTus)", method: .delete, headers: h.headers(token)) { #expect($0.status == .ok) }
             try await Self.runPipeline(h, engine: engine, until: 9) {
                 try await h.count("files", where: "id = '\(byTus)' AND purged_at IS NOT NULL") == 1
