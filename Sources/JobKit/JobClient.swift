@@ -39,18 +39,8 @@ public struct JobClient: Sendable {
     @discardableResult
     public func enqueue(_ job: JobInsert, on connection: PostgresConnection) async throws -> EnqueueResult {
         try job.validate()
-        let uniqueStates: [String]? = job.uniqueKey == nil ? nil : job.uniqueStates.map(\.rawValue)
-        let rows = try await connection.query("""
-            INSERT INTO jobkit.jobs (state, queue, kind, args, priority, max_attempts, scheduled_at, tags,
-                                     unique_key, unique_states, tenant_id, trace_context)
-            SELECT CASE WHEN s.at > now() THEN 'scheduled' ELSE 'available' END::jobkit.job_state,
-                   \(job.queue), \(job.kind), \(job.argsJSON)::jsonb, \(Int16(job.priority)), \(Int16(job.maxAttempts)),
-                   s.at, \(job.tags), \(job.uniqueKey), \(uniqueStates)::jobkit.job_state[], \(job.tenantID), \(job.traceContext)
-            FROM (SELECT coalesce(\(job.scheduledAt)::timestamptz, now()) AS at) s
-            ON CONFLICT DO NOTHING
-            RETURNING id
-            """, logger: logger)
-        for try await id in rows.decode(Int64.self) { return .inserted(id) }
+        let rows = try await connection.execute(EnqueueStatement(job: job), logger: logger)
+        for try await id in rows { return .inserted(id) }
         // Refused by the unique index: report the job that holds the key.
         guard let key = job.uniqueKey else {
             throw JobKitError(.invalidState, "insert of a '\(job.kind)' job returned no row")

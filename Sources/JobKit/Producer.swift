@@ -179,43 +179,63 @@ final class Producer: Sendable {
     }
 
     private func fetch(limit: Int, control: QueueControl) async throws -> [FetchedJob] {
-        let query = Self.fetchQuery(queue: queue, limit: limit, globalLimit: control.globalLimit, workerID: configuration.workerID,
-                                    leaseMS: configuration.leaseDuration.milliseconds)
+        let statement = FetchStatement(queue: queue, limit: Int64(limit), globalLimit: control.globalLimit.map(Int64.init),
+                                       workerID: configuration.workerID, leaseMS: configuration.leaseDuration.milliseconds)
         guard control.globalLimit != nil else {
-            return try await Self.decode(try await fetchPostgres.query(query, logger: logger), queue: queue)
+            return try await Self.decode(try await fetchPostgres.execute(statement, logger: logger), queue: queue)
         }
         // A limit across all workers: serialize this queue's fetches on an advisory lock, so the count of what
         // runs now and the fetch are one decision.
         return try await fetchPostgres.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext('jobkit.queue'), hashtext(\(queue)))", logger: logger)
-            return try await Self.decode(try await connection.query(query, logger: logger), queue: queue)
+            return try await Self.decode(try await connection.execute(statement, logger: logger), queue: queue)
         }
     }
 
     /// The fetch: up to `limit` available jobs of `queue` (fewer under a global limit), marked running under
     /// this worker with a lease, in one statement. The running-jobs count is only evaluated with a limit.
-    static func fetchQuery(queue: String, limit: Int, globalLimit: Int?, workerID: String, leaseMS: Int64) -> PostgresQuery {
-        """
-        WITH next AS (
-          SELECT id FROM jobkit.jobs
-          WHERE state = 'available' AND queue = \(queue)
-          ORDER BY priority, scheduled_at, id
-          LIMIT CASE WHEN \(globalLimit)::int8 IS NULL THEN \(limit)
-                     ELSE greatest(0, least(\(limit), \(globalLimit)::int8 -
-                          (SELECT count(*) FROM jobkit.jobs WHERE state = 'running' AND queue = \(queue)))) END
-          FOR UPDATE SKIP LOCKED
-        )
-        UPDATE jobkit.jobs j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
-               attempted_by = \(workerID), lease_expires_at = now() + \(leaseMS) * interval '1 millisecond'
-        FROM next WHERE j.id = next.id
-        RETURNING j.id, j.kind, j.args::text, j.attempt, j.max_attempts, j.priority, j.tags, j.tenant_id, j.trace_context
-        """
+    /// A prepared statement: each fetch connection parses and plans it once, not on every fetch.
+    struct FetchStatement: PostgresPreparedStatement {
+        static let sql = """
+            WITH next AS (
+              SELECT id FROM jobkit.jobs
+              WHERE state = 'available' AND queue = $1
+              ORDER BY priority, scheduled_at, id
+              LIMIT CASE WHEN $3::int8 IS NULL THEN $2::int8
+                         ELSE greatest(0, least($2::int8, $3::int8 -
+                              (SELECT count(*) FROM jobkit.jobs WHERE state = 'running' AND queue = $1))) END
+              FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobkit.jobs j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
+                   attempted_by = $4, lease_expires_at = now() + $5::int8 * interval '1 millisecond'
+            FROM next WHERE j.id = next.id
+            RETURNING j.id, j.kind, j.args::text, j.attempt, j.max_attempts, j.priority, j.tags, j.tenant_id, j.trace_context
+            """
+        typealias Row = (Int64, String, String, Int16, Int16, Int16, [String], String?, String?)
+
+        var queue: String
+        var limit: Int64
+        var globalLimit: Int64?
+        var workerID: String
+        var leaseMS: Int64
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 5)
+            bindings.append(queue)
+            bindings.append(limit)
+            if let globalLimit { bindings.append(globalLimit) } else { bindings.appendNull() }
+            bindings.append(workerID)
+            bindings.append(leaseMS)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    private static func decode(_ rows: PostgresRowSequence, queue: String) async throws -> [FetchedJob] {
+    private static func decode<Rows: AsyncSequence>(_ rows: Rows, queue: String) async throws -> [FetchedJob]
+        where Rows.Element == FetchStatement.Row {
         var jobs: [FetchedJob] = []
-        for try await (id, kind, args, attempt, maxAttempts, priority, tags, tenant, trace)
-            in rows.decode((Int64, String, String, Int16, Int16, Int16, [String], String?, String?).self) {
+        for try await (id, kind, args, attempt, maxAttempts, priority, tags, tenant, trace) in rows {
             jobs.append(FetchedJob(id: id, kind: kind, queue: queue, argsJSON: args, attempt: Int(attempt),
                                    maxAttempts: Int(maxAttempts), priority: Int(priority), tags: tags,
                                    tenantID: tenant, traceContext: trace))
