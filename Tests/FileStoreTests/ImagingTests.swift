@@ -4,7 +4,15 @@ import Testing
 
 /// libvips through the shim, on real images; metadata checked with exiftool on the bytes written.
 @Suite struct ImagingTests {
-    static func run(_ tool: String, _ args: [String]) throws -> String {
+    /// Runs a command-line tool on a thread of its own and returns its output: the tests must not block the
+    /// Swift concurrency pool (two threads here), which the workers under test share.
+    static func run(_ tool: String, _ args: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+            Thread { continuation.resume(with: Result { try runBlocking(tool, args) }) }.start()
+        }
+    }
+
+    private static func runBlocking(_ tool: String, _ args: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
@@ -19,17 +27,17 @@ import Testing
     }
 
     /// A JPEG with GPS, camera and orientation tags, made with the vips and exiftool command lines.
-    static func photo(in dir: URL, width: Int = 640, height: Int = 480) throws -> URL {
+    static func photo(in dir: URL, width: Int = 640, height: Int = 480) async throws -> URL {
         let url = dir.appendingPathComponent("photo.jpg")
-        _ = try run("/usr/bin/vips", ["gaussnoise", url.path, "\(width)", "\(height)"])
-        _ = try run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-GPSLatitude=48.8584", "-GPSLatitudeRef=N", "-GPSLongitude=2.2945",
+        _ = try await run("/usr/bin/vips", ["gaussnoise", url.path, "\(width)", "\(height)"])
+        _ = try await run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-GPSLatitude=48.8584", "-GPSLatitudeRef=N", "-GPSLongitude=2.2945",
                                           "-GPSLongitudeRef=E", "-Make=FilestoreCam", "-Artist=Someone Private", "-XMP:Creator=Someone Private", url.path])
         return url
     }
 
     /// Every metadata tag exiftool finds, as group:name.
-    static func metadata(_ url: URL) throws -> [String] {
-        let json = try run("/usr/bin/exiftool", ["-j", "-G", "-a", url.path])
+    static func metadata(_ url: URL) async throws -> [String] {
+        let json = try await run("/usr/bin/exiftool", ["-j", "-G", "-a", url.path])
         let object = (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])?.first ?? [:]
         return object.keys.filter { $0.hasPrefix("EXIF:") || $0.hasPrefix("XMP") || $0.hasPrefix("IPTC:") || $0.hasPrefix("GPS") || $0.contains("GPS") }.sorted()
     }
@@ -41,11 +49,11 @@ import Testing
     }
 
     /// The GPS-tagged photo re-encoded by libvips with its metadata kept, in `suffix`'s format.
-    static func photo(in dir: URL, as suffix: String) throws -> URL {
-        let jpeg = try photo(in: dir)
+    static func photo(in dir: URL, as suffix: String) async throws -> URL {
+        let jpeg = try await photo(in: dir)
         guard suffix != "jpg" else { return jpeg }
         let url = dir.appendingPathComponent("photo.\(suffix)")
-        _ = try run("/usr/bin/vips", ["copy", jpeg.path, url.path])
+        _ = try await run("/usr/bin/vips", ["copy", jpeg.path, url.path])
         return url
     }
 
@@ -56,9 +64,9 @@ import Testing
     func thumbnailsAndScrubbedCopiesCarryNoMetadataInAnyFormat(input: String) async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let photo = try Self.photo(in: dir, as: input)
+        let photo = try await Self.photo(in: dir, as: input)
         // The input really carries GPS, by exiftool and by libexif: the checks below could fail.
-        let tagged = try Self.metadata(photo)
+        let tagged = try await Self.metadata(photo)
         #expect(tagged.contains { $0.contains("GPSLatitude") }, "\(input): \(tagged)")
         let before = try MetadataInspector.inspect(path: photo.path)
         #expect(before.hasGPS && before.hasXMP && before.exifTags.contains("0:Make"), "\(input): \(before)")
@@ -73,7 +81,8 @@ import Testing
             #expect(t.width == 256 && t.height == 192, "\(input)→\(suffix): \(t)")
             #expect(try await images.probe(scrubbed.path)?.width == 640)
             for out in [thumb, scrubbed] {
-                let tags = try Self.metadata(out), report = try MetadataInspector.inspect(path: out.path)
+                let tags = try await Self.metadata(out)
+                let report = try MetadataInspector.inspect(path: out.path)
                 #expect(tags == [], "\(input)→\(out.lastPathComponent) keeps \(tags) (exiftool)")
                 #expect(report.isClean, "\(input)→\(out.lastPathComponent) keeps \(report) (libexif)")
             }
@@ -84,8 +93,8 @@ import Testing
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         // 640×480 pixels stored, tagged "rotate 90° clockwise to display": it is a portrait photo.
-        let photo = try Self.photo(in: dir)
-        _ = try Self.run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-Orientation#=6", photo.path])
+        let photo = try await Self.photo(in: dir)
+        _ = try await Self.run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-Orientation#=6", photo.path])
         let images = try ImageProcessor()
         let thumb = dir.appendingPathComponent("thumb.webp"), scrubbed = dir.appendingPathComponent("scrubbed.jpg")
         try await images.thumbnail(photo.path, to: thumb.path, size: 256)
@@ -96,18 +105,18 @@ import Testing
         #expect(try MetadataInspector.inspect(path: scrubbed.path).isClean) // no Orientation tag left to rotate it twice
     }
 
-    @Test func theInspectorFindsMetadataInEachContainer() throws {
+    @Test func theInspectorFindsMetadataInEachContainer() async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(MetadataInspector.inspect(Data("plain text".utf8)).isClean)
         for suffix in Self.formats {
-            let report = try MetadataInspector.inspect(path: Self.photo(in: dir, as: suffix).path)
+            let report = try await MetadataInspector.inspect(path: Self.photo(in: dir, as: suffix).path)
             #expect(report.hasEXIF && report.hasGPS && report.hasXMP && !report.isClean, "\(suffix): \(report)")
             #expect(report.exifTags.contains("GPS:GPSLatitude"), "\(suffix): \(report.exifTags)")
         }
         // IPTC written by exiftool into a JPEG's APP13 segment.
-        let jpeg = try Self.photo(in: dir)
-        _ = try Self.run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-all=", "-IPTC:By-line=Someone Private", jpeg.path])
+        let jpeg = try await Self.photo(in: dir)
+        _ = try await Self.run("/usr/bin/exiftool", ["-q", "-overwrite_original", "-all=", "-IPTC:By-line=Someone Private", jpeg.path])
         let iptc = try MetadataInspector.inspect(path: jpeg.path)
         #expect(iptc.hasIPTC && !iptc.hasEXIF && !iptc.hasXMP, "\(iptc)")
     }
@@ -120,14 +129,14 @@ import Testing
         try Data("plain text, not an image\n".utf8).write(to: text)
         #expect(try await images.probe(text.path) == nil)
         // A JPEG cut in half: its header reads, decoding fails with a clear error (and the process lives on).
-        let photo = try Self.photo(in: dir)
+        let photo = try await Self.photo(in: dir)
         let data = try Data(contentsOf: photo)
         let corrupt = dir.appendingPathComponent("corrupt.jpg")
         try data.prefix(data.count / 2).write(to: corrupt)
         await #expect(throws: ImageError.self) { try await images.thumbnail(corrupt.path, to: dir.appendingPathComponent("c.jpg").path, size: 256) }
         // A small file that would decode to 64 megapixels is refused from its header.
         let bomb = dir.appendingPathComponent("bomb.png")
-        _ = try Self.run("/usr/bin/vips", ["black", bomb.path, "8000", "8000"])
+        _ = try await Self.run("/usr/bin/vips", ["black", bomb.path, "8000", "8000"])
         #expect(try FileManager.default.attributesOfItem(atPath: bomb.path)[.size] as? Int ?? 0 < 1_000_000)
         let info = try #require(try await images.probe(bomb.path))
         #expect(throws: ImageError.self) { try images.check(info) }

@@ -69,11 +69,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: sigs); try? FileManager.default.removeItem(at: work) }
         // Files over 1 MiB hit the scan limit.
         let engine = try await ClamAVEngine.load(directory: sigs, limits: ScanLimits(maxFileSize: 1 << 20))
-        let jpeg = [UInt8](try Data(contentsOf: ImagingTests.photo(in: work, as: "jpg")))
-        let avif = [UInt8](try Data(contentsOf: ImagingTests.photo(in: work, as: "avif")))
-        let png = [UInt8](try Data(contentsOf: ImagingTests.photo(in: work, as: "png")))
+        let jpeg = [UInt8](try await Data(contentsOf: ImagingTests.photo(in: work, as: "jpg")))
+        let avif = [UInt8](try await Data(contentsOf: ImagingTests.photo(in: work, as: "avif")))
+        let png = [UInt8](try await Data(contentsOf: ImagingTests.photo(in: work, as: "png")))
         let bombURL = work.appendingPathComponent("bomb.png")
-        _ = try ImagingTests.run("/usr/bin/vips", ["black", bombURL.path, "9000", "9000"])
+        _ = try await ImagingTests.run("/usr/bin/vips", ["black", bombURL.path, "9000", "9000"])
         let bomb = [UInt8](try Data(contentsOf: bombURL))
         let corrupt = Array(jpeg.prefix(jpeg.count / 2))
         var generator = SystemRandomNumberGenerator()
@@ -139,7 +139,7 @@ import Testing
                     }
                     let path = work.appendingPathComponent("served-\(id)-\(variant)")
                     try served.write(to: path)
-                    #expect(try ImagingTests.metadata(path) == [], "\(originalType) \(variant) (exiftool)")
+                    #expect(try await ImagingTests.metadata(path) == [], "\(originalType) \(variant) (exiftool)")
                     let report = MetadataInspector.inspect(served)
                     #expect(report.isClean, "\(originalType) \(variant) (libexif): \(report)")
                 }

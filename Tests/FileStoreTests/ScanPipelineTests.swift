@@ -88,9 +88,9 @@ import Testing
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: sigs); try? FileManager.default.removeItem(at: work) }
         let engine = try await ClamAVEngine.load(directory: sigs)
-        let photo = try ImagingTests.photo(in: work, width: 2000, height: 1500)
+        let photo = try await ImagingTests.photo(in: work, width: 2000, height: 1500)
         let bomb = work.appendingPathComponent("bomb.png")
-        _ = try ImagingTests.run("/usr/bin/vips", ["black", bomb.path, "9000", "9000"])
+        _ = try await ImagingTests.run("/usr/bin/vips", ["black", bomb.path, "9000", "9000"])
         try await APIHarness.with { h, client in
             let token = try await h.token()
             func upload(_ url: URL, name: String) async throws -> String {
@@ -131,7 +131,7 @@ import Testing
                 }
                 let file = work.appendingPathComponent("served-\(variant)")
                 try served.write(to: file)
-                #expect(try ImagingTests.metadata(file) == [], "\(variant) carries metadata")
+                #expect(try await ImagingTests.metadata(file) == [], "\(variant) carries metadata")
             }
             // The text file is served as it was uploaded; the failed bomb is never served.
             try await client.execute(uri: try await signed(note, "original"), method: .get) { #expect(String(buffer: $0.body) == "plain notes\n") }

@@ -42,7 +42,9 @@ import Testing
             defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
             try await eventually("running", timeout: .seconds(30)) { try await env.client.job(id: id).state == .running }
             kill(child.processIdentifier, SIGTERM)
-            child.waitUntilExit()
+            // Waited for by polling, not waitUntilExit(): the drain takes seconds, and a blocked thread of the
+            // Swift concurrency pool would slow every other test running beside this one.
+            try await eventually("the worker drained and exited", timeout: .seconds(30)) { !child.isRunning }
             #expect(child.terminationStatus == 0)
             // The running job finished inside the grace period, and its completion was flushed before exit.
             #expect(try await env.client.job(id: id).state == .completed)

@@ -37,8 +37,9 @@ import Testing
                 for _ in 0..<5 {
                     let start = ContinuousClock.now
                     let id = try await env.client.enqueue(probe()).id
-                    try await eventually("job \(id) ran", timeout: .seconds(5)) { recorder.runs[id] == 1 }
-                    #expect(ContinuousClock.now - start < .seconds(2))
+                    try await eventually("job \(id) ran", timeout: .seconds(15)) { recorder.runs[id] == 1 }
+                    // Far below the 60 s poll (milliseconds when idle; seconds only when CI loads both cores).
+                    #expect(ContinuousClock.now - start < .seconds(10))
                 }
             }
         }
