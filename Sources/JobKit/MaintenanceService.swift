@@ -66,6 +66,9 @@ public final class MaintenanceService: Service, Sendable {
             group.addTask { try? await Task.sleep(for: duration) }
             group.addTask { [signal] in _ = await signal.wait() }
             await group.next()
+            // Stepping down starts now: say so before waiting for the other loops' last queries, so that this
+            // process never claims a leadership another may already hold once its lease runs out.
+            self.leader.store(false, ordering: .relaxed)
             group.cancelAll()
         }
     }
@@ -92,6 +95,9 @@ public final class MaintenanceService: Service, Sendable {
                 }
             }
             await group.next()
+            // Stepping down starts now: say so before waiting for the other loops' last queries, so that this
+            // process never claims a leadership another may already hold once its lease runs out.
+            self.leader.store(false, ordering: .relaxed)
             group.cancelAll()
         }
     }

@@ -6,9 +6,39 @@ import Testing
 @Suite struct ImagingTests {
     /// Runs a command-line tool on a thread of its own and returns its output: the tests must not block the
     /// Swift concurrency pool (two threads here), which the workers under test share.
+    /// One tool at a time across the suite: vips and exiftool runs are CPU-heavy, and the timing-sensitive tests
+    /// (leases, wake-ups) run beside them on two cores.
     static func run(_ tool: String, _ args: [String]) async throws -> String {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
-            Thread { continuation.resume(with: Result { try runBlocking(tool, args) }) }.start()
+        await toolGate.acquire()
+        do {
+            let output = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+                Thread { continuation.resume(with: Result { try runBlocking(tool, args) }) }.start()
+            }
+            await toolGate.release()
+            return output
+        } catch {
+            await toolGate.release()
+            throw error
+        }
+    }
+
+    static let toolGate = ToolGate()
+
+    /// A one-permit async semaphore.
+    actor ToolGate {
+        private var busy = false
+        private var waiters: [CheckedContinuation<Void, Never>] = []
+
+        func acquire() async {
+            guard busy else {
+                busy = true
+                return
+            }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+
+        func release() {
+            if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
         }
     }
 
