@@ -58,29 +58,22 @@ public final class ClamAVEngine: Sendable {
         let engine = current.withLock { $0 }
         let limits = self.limits
         return try await pool.runIfActive {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw ScanError("cannot open \(path): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            // A file over the size limit is never called clean: say so explicitly rather than rely on how
-            // the library names its heuristic.
-            var st = stat()
-            if fstat(fd, &st) == 0, Int64(st.st_size) > limits.maxFileSize {
-                return .infected(signature: "Heuristics.Limits.Exceeded.MaxFileSize")
-            }
-            var virname: UnsafePointer<CChar>?
-            var scanned: UInt = 0
-            var options = cl_scan_options()
-            options.general = 0                                        // the first match is enough
-            options.parse = ~UInt32(0)                                 // every parser
-            options.heuristic = UInt32(CL_SCAN_HEURISTIC_EXCEEDS_MAX)  // a file over a limit is not "clean"
-            let result = withExtendedLifetime(engine) {
-                cl_scandesc(fd, path, &virname, &scanned, engine.pointer, &options)
-            }
-            switch result {
-            case CL_CLEAN: return .clean
-            // libclamav leaves the name unset for some heuristics (limits among them): still not clean.
-            case CL_VIRUS: return .infected(signature: virname.map { String(cString: $0) } ?? "Heuristics.Limits.Exceeded.Unnamed")
-            default: throw ScanError(String(cString: cl_strerror(result)))
+            try limits.withFile(path) { fd in
+                var virname: UnsafePointer<CChar>?
+                var scanned: UInt = 0
+                var options = cl_scan_options()
+                options.general = 0                                        // the first match is enough
+                options.parse = ~UInt32(0)                                 // every parser
+                options.heuristic = UInt32(CL_SCAN_HEURISTIC_EXCEEDS_MAX)  // a file over a limit is not "clean"
+                let result = withExtendedLifetime(engine) {
+                    cl_scandesc(fd, path, &virname, &scanned, engine.pointer, &options)
+                }
+                switch result {
+                case CL_CLEAN: return .clean
+                // libclamav leaves the name unset for some heuristics (limits among them): still not clean.
+                case CL_VIRUS: return .infected(signature: virname.map { String(cString: $0) } ?? "Heuristics.Limits.Exceeded.Unnamed")
+                default: throw ScanError(String(cString: cl_strerror(result)))
+                }
             }
         }
     }

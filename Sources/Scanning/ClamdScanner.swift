@@ -23,33 +23,28 @@ public struct ClamdScanner: VirusScanner {
     public func scan(path: String) async throws -> ScanVerdict {
         let socketPath = self.socketPath, limits = self.limits, chunkSize = self.chunkSize
         return try await pool.runIfActive {
-            let file = open(path, O_RDONLY | O_CLOEXEC)
-            guard file >= 0 else { throw ScanError("cannot open \(path): \(String(cString: strerror(errno)))") }
-            defer { close(file) }
-            var st = stat()
-            if fstat(file, &st) == 0, Int64(st.st_size) > limits.maxFileSize {
-                return .infected(signature: "Heuristics.Limits.Exceeded.MaxFileSize")
-            }
-            let sock = try Self.connect(socketPath)
-            defer { close(sock) }
-            try Self.send(sock, Array("zINSTREAM\0".utf8))
-            var buffer = [UInt8](repeating: 0, count: chunkSize)
-            do {
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress!, chunkSize) }
-                    if n < 0 { throw ScanError("cannot read \(path): \(String(cString: strerror(errno)))") }
-                    let length = UInt32(n).bigEndian
-                    try Self.send(sock, withUnsafeBytes(of: length) { Array($0) })
-                    if n == 0 { break }
-                    try Self.send(sock, Array(buffer.prefix(n)))
+            try limits.withFile(path) { file in
+                let sock = try Self.connect(socketPath)
+                defer { close(sock) }
+                try Self.send(sock, Array("zINSTREAM\0".utf8))
+                var buffer = [UInt8](repeating: 0, count: chunkSize)
+                do {
+                    while true {
+                        let n = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress!, chunkSize) }
+                        if n < 0 { throw ScanError("cannot read \(path): \(String(cString: strerror(errno)))") }
+                        let length = UInt32(n).bigEndian
+                        try Self.send(sock, withUnsafeBytes(of: length) { Array($0) })
+                        if n == 0 { break }
+                        try Self.send(sock, Array(buffer.prefix(n)))
+                    }
+                } catch let error as ScanError {
+                    // clamd stops reading a stream over its StreamMaxLength and says so before it hangs up.
+                    guard let reply = try? Self.receive(sock), let verdict = try? Self.parse(reply) else { throw error }
+                    return verdict
                 }
-            } catch let error as ScanError {
-                // clamd stops reading a stream over its StreamMaxLength and says so before it hangs up.
-                guard let reply = try? Self.receive(sock), let verdict = try? Self.parse(reply) else { throw error }
-                return verdict
+                let reply = try Self.receive(sock)
+                return try Self.parse(reply)
             }
-            let reply = try Self.receive(sock)
-            return try Self.parse(reply)
         }
     }
 

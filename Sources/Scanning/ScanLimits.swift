@@ -1,3 +1,5 @@
+import Foundation
+
 /// libclamav's limits. A file that hits one is not called clean: the scan reports
 /// `Heuristics.Limits.Exceeded…` and the file follows ``ScanPolicy/limitExceeded`` (quarantine by default).
 public struct ScanLimits: Sendable, Hashable {
@@ -23,6 +25,20 @@ public struct ScanLimits: Sendable, Hashable {
 }
 
 extension ScanLimits {
+    /// Opens `path` for a scan (blocking; call it on a thread pool) and hands the descriptor to `scan`, unless
+    /// the file is over ``maxFileSize``: such a file is never called clean, and the verdict says so explicitly
+    /// rather than relying on how a backend names its heuristic.
+    func withFile(_ path: String, _ scan: (Int32) throws -> ScanVerdict) throws -> ScanVerdict {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ScanError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, Int64(st.st_size) > maxFileSize {
+            return .infected(signature: "Heuristics.Limits.Exceeded.MaxFileSize")
+        }
+        return try scan(fd)
+    }
+
     /// A limit list that cannot be parsed.
     public struct ParseError: Error, CustomStringConvertible {
         public var description: String
