@@ -155,11 +155,6 @@ public struct FileService: Sendable {
         }
     }
 
-    /// A page of the caller's files, newest first.
-    public func list(after: PrefixedID?, state: FileState?, limit: Int, as identity: Identity) async throws -> [FileRecord] {
-        try await listWithVariants(after: after, state: state, limit: limit, as: identity).map(\.0)
-    }
-
     /// A page of the caller's files, newest first, each with its stored variants.
     public func listWithVariants(after: PrefixedID?, state: FileState?, limit: Int, as identity: Identity) async throws -> [(FileRecord, [VariantInfo])] {
         try identity.require(.filesRead)

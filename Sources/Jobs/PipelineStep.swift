@@ -6,6 +6,14 @@ import Storage
 public struct FileJobArgs: Codable, Sendable {
     public var file_id: String
     public var tenant_id: String
+
+    /// The tenant and file; malformed args cancel the job (retrying cannot fix them).
+    func ids(_ step: String) throws -> (TenantID, PrefixedID) {
+        guard let tenant = try? TenantID(tenant_id), let id = PrefixedID(parsing: file_id, as: .file) else {
+            throw JobCancel("malformed \(step) args: \(tenant_id)/\(file_id)")
+        }
+        return (tenant, id)
+    }
 }
 
 /// The start of a pipeline step, shared by scan and optimize: parse the args, then move the file into the
@@ -17,9 +25,7 @@ struct PipelineStep {
     let actor: String
 
     static func begin(_ job: Job<FileJobArgs>, _ event: FileEvent, step: String, database: TenantDatabase) async throws -> PipelineStep {
-        guard let tenant = try? TenantID(job.args.tenant_id), let id = PrefixedID(parsing: job.args.file_id, as: .file) else {
-            throw JobCancel("malformed \(step) args: \(job.args.tenant_id)/\(job.args.file_id)")
-        }
+        let (tenant, id) = try job.args.ids(step)
         let repository = FileRepository(logger: job.logger)
         let actor = "job:\(step)"
         do {

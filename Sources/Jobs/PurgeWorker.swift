@@ -26,9 +26,7 @@ public struct PurgeWorker: JobWorker {
     }
 
     public func work(_ job: Job<Args>) async throws {
-        guard let tenant = try? TenantID(job.args.tenant_id), let id = PrefixedID(parsing: job.args.file_id, as: .file) else {
-            throw JobCancel("malformed purge args: \(job.args.tenant_id)/\(job.args.file_id)")
-        }
+        let (tenant, id) = try job.args.ids("purge")
         let repository = FileRepository(logger: job.logger)
         let (file, variants) = try await database.transaction(tenant) { tx in
             let file = try await repository.file(id, on: tx)
