@@ -29,14 +29,7 @@ import Testing
     }
 
     static func md5(_ url: URL) -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/md5sum")
-        p.arguments = [url.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try? p.run()
-        p.waitUntilExit()
-        return String(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(32))
+        String(((try? runTool("/usr/bin/md5sum", [url.path]))?.output ?? "").prefix(32))
     }
 
     static func file(_ bytes: Data) throws -> URL {

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import TestSupport
 import Testing
 
 /// libvips through the shim, on real images; metadata checked with exiftool on the bytes written.
@@ -43,17 +44,9 @@ import Testing
     }
 
     private static func runBlocking(_ tool: String, _ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw ImageError("\(tool) \(args.joined(separator: " ")) failed") }
-        return String(decoding: data, as: UTF8.self)
+        let (status, output) = try runTool(tool, args)
+        guard status == 0 else { throw ImageError("\(tool) \(args.joined(separator: " ")) failed") }
+        return output
     }
 
     /// A JPEG with GPS, camera and orientation tags, made with the vips and exiftool command lines.

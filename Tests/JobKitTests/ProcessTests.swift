@@ -284,13 +284,6 @@ enum SHA256Hex {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID())")
         try? data.write(to: tmp)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        p.arguments = [tmp.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try? p.run()
-        p.waitUntilExit()
-        return String(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
+        return String(((try? runTool("/usr/bin/sha256sum", [tmp.path]))?.output ?? "").prefix(64))
     }
 }

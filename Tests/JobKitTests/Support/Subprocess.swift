@@ -62,14 +62,5 @@ enum FilestoreBinary {
 
 /// Runs curl quietly; the output ends with a line holding the HTTP status.
 func curl(_ args: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    p.arguments = ["-s", "-w", "\n%{http_code}"] + args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try runTool("/usr/bin/curl", ["-s", "-w", "\n%{http_code}"] + args).output
 }
