@@ -75,6 +75,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The application layer: the use cases (files, uploads, tus, quotas, idempotency, quarantine overrides,
+        // downloads) over Domain, the Storage repositories and JobKit. No HTTP types.
+        .target(
+            name: "FileCore",
+            dependencies: [
+                "Domain", "Storage", "JobKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Job handlers of the product (scan, optimize, relay, ...), registered on a JobKit registry.
         .target(
             name: "Jobs",
@@ -84,11 +96,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // HTTP surface: health, readiness and metrics today; the file API later.
+        // HTTP surface: routes, request/response types and the mapping of errors to statuses; the use cases are FileCore's.
         .target(
             name: "API",
             dependencies: [
-                "JobKit", "Domain", "Storage",
+                "JobKit", "Domain", "Storage", "FileCore",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -107,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "filestore",
             dependencies: [
-                "JobKit", "Jobs", "API", "Scheduler", "Domain", "Storage", "Scanning", "Imaging", "CClamAV",
+                "JobKit", "Jobs", "API", "FileCore", "Scheduler", "Domain", "Storage", "Scanning", "Imaging", "CClamAV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -127,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "FileStoreTests",
             dependencies: [
-                "Domain", "Storage", "JobKit", "TestSupport", "API", "Scanning", "Jobs", "Imaging",
+                "Domain", "Storage", "FileCore", "JobKit", "TestSupport", "API", "Scanning", "Jobs", "Imaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),

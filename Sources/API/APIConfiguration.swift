@@ -13,14 +13,18 @@ public struct APIConfiguration: Sendable {
     public var defaultQuotaBytes: Int64?
     /// A tenant's file-count quota when its row sets none (`tenants.quota_files`); `nil`: unlimited. Default: `nil`.
     public var defaultQuotaFiles: Int64?
+    /// The service's public base URL (`https://files.example.com`); signed URLs are absolute under it when set,
+    /// relative (`/v1/download/…`) when `nil`. Default: `nil`.
+    public var publicURL: String?
 
     public init(maxUploadBytes: Int64 = 5 << 30, maxPageSize: Int = 100, scanQueue: String = "scan", maintenanceQueue: String = "maintenance",
-                defaultQuotaBytes: Int64? = nil, defaultQuotaFiles: Int64? = nil) {
+                defaultQuotaBytes: Int64? = nil, defaultQuotaFiles: Int64? = nil, publicURL: String? = nil) {
         self.maxUploadBytes = maxUploadBytes
         self.maxPageSize = maxPageSize
         self.scanQueue = scanQueue
         self.maintenanceQueue = maintenanceQueue
         self.defaultQuotaBytes = defaultQuotaBytes
         self.defaultQuotaFiles = defaultQuotaFiles
+        self.publicURL = publicURL
     }
 }

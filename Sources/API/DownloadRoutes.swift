@@ -1,4 +1,5 @@
 import Domain
+import FileCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -7,12 +8,14 @@ import Storage
 
 /// Downloads: `GET|HEAD /v1/download/{tenant}/{file}/{variant}?exp&gen&kid&sig` (the signed URL is the
 /// credential) and `GET|HEAD /v1/files/{id}/content` (bearer token). Both go through
-/// ``FileService/openForDownload(tenant:id:generation:)``, serve Range (206/416), ETag/If-None-Match (304),
+FileCore's ``Downloads/openForDownload(tenant:id:variant:generation:)``, serve Range (206/416), ETag/If-None-Match (304),
 /// a safe Content-Disposition and `X-Content-Type-Options: nosniff`.
 struct DownloadRoutes: Sendable {
-    let service: FileService
+    let core: FileCore
     let signer: URLSigner
     let idempotency: Idempotency
+    /// Prefixed to signed URLs when set (``APIConfiguration/publicURL``).
+    let publicURL: String?
 
     struct URLRequestBody: Decodable {
         var variant: String?
@@ -32,7 +35,7 @@ struct DownloadRoutes: Sendable {
                 for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
                 let grant = try signer.verify(method: request.method.rawValue, tenant: p.get("tenant") ?? "", file: p.get("file") ?? "",
                                               variant: p.get("variant") ?? "", query: query)
-                let (file, bytes) = try await service.openForDownload(tenant: grant.tenant, id: grant.file, variant: grant.variant,
+                let (file, bytes) = try await core.downloads.openForDownload(tenant: grant.tenant, id: grant.file, variant: grant.variant,
                                                                       generation: grant.generation)
                 return try await serve(file, bytes, request: request)
             }
@@ -46,7 +49,7 @@ struct DownloadRoutes: Sendable {
                 try identity.require(.filesRead)
                 let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
                 let variant = request.uri.queryParameters["variant"].map(String.init) ?? "original"
-                let (file, bytes) = try await service.openForDownload(tenant: identity.tenant, id: id, variant: variant, generation: nil)
+                let (file, bytes) = try await core.downloads.openForDownload(tenant: identity.tenant, id: id, variant: variant, generation: nil)
                 return try await serve(file, bytes, request: request)
             }
         }
@@ -61,18 +64,25 @@ struct DownloadRoutes: Sendable {
             }
             if let ttl = body.ttl_seconds, !(ttl > 0) { throw FileError(.invalidRequest, "ttl_seconds must be positive") }
             return try await idempotency.run(request, identity: identity, bodyBytes: bytes) {
-                let signed = try await service.signedURL(id, variant: body.variant ?? "original", ttl: body.ttl_seconds ?? 900,
-                                                         signer: signer, as: identity)
-                return try Idempotency.json(SignedURL(url: signed.path, expires_at: signed.expires), status: .created)
+                let signed = try await core.files.signedURL(id, variant: body.variant ?? "original", ttl: body.ttl_seconds ?? 900,
+                                                            signer: signer, as: identity)
+                return try Idempotency.json(SignedURL(url: Self.absolute(signed.path, base: publicURL), expires_at: signed.expires),
+                                            status: .created)
             }
         }
         table.on(group, prefix: "v1", "files/:id/urls/revoke", .post) { request, context -> Response in
             let identity = try context.requireIdentity()
             let id = try FileRoutes.fileID(context.parameters.get("id") ?? "")
             return try await idempotency.run(request, identity: identity) {
-                try Idempotency.json(FileResource(try await service.revokeURLs(id, as: identity, requestID: context.id)))
+                try Idempotency.json(FileResource(try await core.files.revokeURLs(id, as: identity, requestID: context.id)))
             }
         }
+    }
+
+    /// `path` under `base` (`https://files.example.com` + `/v1/download/…`), or `path` itself without one.
+    static func absolute(_ path: String, base: String?) -> String {
+        guard let base, !base.isEmpty else { return path }
+        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
     }
 
     func serve(_ file: FileRecord, _ bytes: StoredBytes, request: Request) async throws -> Response {
@@ -104,18 +114,17 @@ struct DownloadRoutes: Sendable {
         let length = byteRange.map { $0.upperBound - $0.lowerBound } ?? size
         headers[.contentLength] = String(length)
         if request.method == .head { return Response(status: status, headers: headers) }
-        let blobs = TenantBlobs(tenant: file.tenant, store: service.blobs)
-        let stream = try await blobs.read(bytes.key, range: byteRange)
+        let stream = try await core.downloads.read(bytes, of: file, range: byteRange)
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream))
     }
 }
 
 /// 416 with the `Content-Range: bytes */size` the RFC asks for.
-struct RangeNotSatisfiable: Error, HTTPResponseError {
+struct RangeNotSatisfiable: EnvelopedError {
     var size: Int64
     var status: HTTPResponse.Status { .rangeNotSatisfiable }
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = ErrorMiddleware<BasicRequestContext>.response(FileError(.rangeNotSatisfiable, "the file has \(size) bytes"), requestID: context.id)
+        var response = ErrorEnvelope.response(FileError(.rangeNotSatisfiable, "the file has \(size) bytes"), requestID: context.id)
         response.headers[.contentRange] = "bytes */\(size)"
         return response
     }

@@ -1,4 +1,6 @@
 import Domain
+import FileCore
+import Foundation
 import Hummingbird
 import Logging
 
@@ -12,6 +14,9 @@ public struct FileRequestContext: RequestContext {
         self.coreContext = .init(source: source)
         self.identity = nil
     }
+
+    /// JSON responses with sorted keys, so two calls give the same bytes in the same order.
+    public var responseEncoder: JSONEncoder { APIJSON.encoder() }
 
     /// Uploads stream; this only bounds bodies that are collected (JSON requests).
     public var maxUploadSize: Int { 1024 * 1024 }

@@ -1,90 +1,22 @@
 import Domain
+import FileCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import Storage
 
-/// A file as the API returns it.
-public struct FileResource: ResponseCodable, Sendable, Hashable {
-    public var id: String
-    public var state: String
-    public var name: String?
-    public var size: Int64?
-    public var sha256: String?
-    public var content_type: String?
-    public var declared_content_type: String?
-    /// Whether `declared_content_type` disagrees with the type sniffed from the bytes (`content_type`, which is
-    /// what the file is served as).
-    public var type_mismatch: Bool
-    /// The virus scan's verdict.
-    public var scan: ScanResource
-    /// Stored variants (`thumb`, `preview`, `scrubbed` for images), once the file is optimized.
-    public var variants: [VariantResource]
-    public var created_at: Date
-    public var updated_at: Date
-
-    /// The scan's verdict: `pending`, `clean`, `infected` (with the signature) or `limit_exceeded` (a scan limit
-    /// was hit; the file follows the limit policy).
-    public struct ScanResource: Codable, Sendable, Hashable {
-        public var status: String
-        public var signature: String?
-        public var scanned_at: Date?
-    }
-
-    public struct VariantResource: Codable, Sendable, Hashable {
-        public var name: String
-        public var content_type: String
-        public var size: Int64
-        public var sha256: String
-        public var width: Int?
-        public var height: Int?
-    }
-
-    init(_ f: FileRecord, variants: [VariantInfo] = []) {
-        id = f.id.description
-        state = f.state.rawValue
-        name = f.originalName
-        size = f.size
-        sha256 = f.sha256
-        content_type = f.contentType
-        declared_content_type = f.declaredType
-        type_mismatch = f.typeMismatch
-        let status = f.scannedAt == nil ? "pending"
-            : f.scanSignature == nil ? "clean"
-            : f.scanSignature!.hasPrefix("Heuristics.Limits.Exceeded") ? "limit_exceeded" : "infected"
-        scan = ScanResource(status: status, signature: f.scanSignature, scanned_at: f.scannedAt)
-        self.variants = variants.map {
-            VariantResource(name: $0.name, content_type: $0.contentType, size: $0.size, sha256: $0.sha256, width: $0.width, height: $0.height)
-        }
-        created_at = f.createdAt
-        updated_at = f.updatedAt
-    }
-}
-
-/// A page of files.
-public struct FilePage: ResponseCodable, Sendable {
-    public var files: [FileResource]
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    public var next_cursor: String?
-}
-
 /// `/v1/files`: upload, list, get, delete.
-public struct FileRoutes: Sendable {
-    let service: FileService
+struct FileRoutes: Sendable {
+    let core: FileCore
     let idempotency: Idempotency
-
-    public init(service: FileService, idempotency: Idempotency) {
-        self.service = service
-        self.idempotency = idempotency
-    }
 
     func add(to group: RouterGroup<FileRequestContext>, table: RouteTable) {
         table.on(group, prefix: "v1", "files", .post) { request, context -> Response in
             let identity = try context.requireIdentity()
             let upload = try Self.uploadRequest(request, context: context)
             return try await idempotency.run(request, identity: identity) {
-                let file = try await service.upload(request.body, as: identity, upload)
+                let file = try await core.uploads.upload(request.body, as: identity, upload)
                 return try Idempotency.json(FileResource(file), status: .created, location: "/v1/files/\(file.id)")
             }
         }
@@ -102,21 +34,20 @@ public struct FileRoutes: Sendable {
                 }
                 return s
             }
-            let files = try await service.listWithVariants(after: cursor, state: state, limit: limit, as: identity)
-            let full = files.count == min(limit, service.configuration.maxPageSize)
-            return FilePage(files: files.map { FileResource($0.0, variants: $0.1) }, next_cursor: full ? files.last?.0.id.description : nil)
+            let page = try await core.files.list(after: cursor, state: state, limit: limit, as: identity)
+            return FilePage(files: page.files.map { FileResource($0.file, variants: $0.variants) }, next_cursor: page.nextCursor?.description)
         }
         table.on(group, prefix: "v1", "files/:id", .get) { _, context -> FileResource in
             let identity = try context.requireIdentity()
-            let (file, variants) = try await service.details(try Self.fileID(context.parameters.get("id") ?? ""), as: identity)
+            let (file, variants) = try await core.files.details(try Self.fileID(context.parameters.get("id") ?? ""), as: identity)
             return FileResource(file, variants: variants)
         }
         table.on(group, prefix: "v1", "files/:id", .delete) { request, context -> Response in
             let identity = try context.requireIdentity()
             let id = try Self.fileID(context.parameters.get("id") ?? "")
             return try await idempotency.run(request, identity: identity) {
-                try Idempotency.json(FileResource(try await service.delete(id, as: identity, requestID: context.id,
-                                                                           traceContext: request.headers[.traceparent])))
+                try Idempotency.json(FileResource(try await core.files.delete(id, as: identity, requestID: context.id,
+                                                                              traceContext: request.headers[.traceparent])))
             }
         }
     }
@@ -135,7 +66,7 @@ public struct FileRoutes: Sendable {
                     throw FileError(.invalidRequest, "body must be {\"reason\": \"…\"}")
                 }
                 return try await idempotency.run(request, identity: identity, bodyBytes: bytes) {
-                    try Idempotency.json(FileResource(try await service.resolveQuarantine(
+                    try Idempotency.json(FileResource(try await core.quarantine.resolve(
                         id, release: release, reason: reason, actor: identity.subject, tenant: identity.tenant,
                         requestID: context.id, traceContext: request.headers[.traceparent])))
                 }
@@ -150,7 +81,7 @@ public struct FileRoutes: Sendable {
         return id
     }
 
-    static func uploadRequest(_ request: Request, context: FileRequestContext) throws -> FileService.UploadRequest {
+    static func uploadRequest(_ request: Request, context: FileRequestContext) throws -> Uploads.Request {
         let headers = request.headers
         var length: Int64?
         if let text = headers[.contentLength] {
@@ -179,32 +110,8 @@ public struct FileRoutes: Sendable {
                   let data = Data(base64Encoded: String(value.dropFirst().dropLast())), data.count == 32 else {
                 throw FileError(.invalidRequest, "Content-Digest sha-256 must be :base64 of 32 bytes:")
             }
-            return data.map { String(format: "%02x", $0) }.joined()
+            return data.hexString
         }
         return nil
     }
-}
-
-/// Builds the file API's router: ops endpoints and signed downloads, then `/v1` behind authentication;
-/// every error in the uniform envelope.
-public func makeFileAPIRouter(service: FileService, keys: TokenKeys, signer: URLSigner, ops: OpsRoutes,
-                              limiter: RateLimiter = RateLimiter(), table: RouteTable = RouteTable()) -> Router<FileRequestContext> {
-    let router = Router(context: FileRequestContext.self)
-    router.add(middleware: MetricsMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
-    router.add(middleware: ErrorMiddleware())
-    ops.add(to: router, table: table)
-    let idempotency = Idempotency(database: service.database)
-    let downloads = DownloadRoutes(service: service, signer: signer, idempotency: idempotency)
-    let public_ = router.group("").add(middleware: RateLimitMiddleware(limiter: limiter))
-    downloads.addPublic(to: public_, table: table)
-    let tus = TusRoutes(tus: TusService(files: service))
-    tus.addPublic(to: public_, table: table)
-    let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys)).add(middleware: RateLimitMiddleware(limiter: limiter))
-    let files = FileRoutes(service: service, idempotency: idempotency)
-    files.add(to: v1, table: table)
-    files.addCompliance(to: v1, table: table)
-    downloads.addAuthenticated(to: v1, table: table)
-    tus.add(to: v1, table: table)
-    return router
 }

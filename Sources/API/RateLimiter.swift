@@ -65,12 +65,11 @@ public final class RateLimiter: Sendable {
 }
 
 /// 429 with `Retry-After`.
-struct RateLimited: Error, HTTPResponseError {
+struct RateLimited: EnvelopedError {
     var retryAfter: Int
     var status: HTTPResponse.Status { .tooManyRequests }
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = ErrorMiddleware<BasicRequestContext>.response(
-            FileError(.rateLimited, "rate limit reached; retry in \(retryAfter) s"), requestID: context.id)
+        var response = ErrorEnvelope.response(FileError(.rateLimited, "rate limit reached; retry in \(retryAfter) s"), requestID: context.id)
         response.headers[.retryAfter] = String(retryAfter)
         return response
     }

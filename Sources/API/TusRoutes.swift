@@ -1,29 +1,33 @@
 import Domain
+import FileCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Storage
 
 /// tus 1.0 over HTTP: `OPTIONS|POST /v1/uploads`, `HEAD|PATCH|DELETE /v1/uploads/{id}`.
+/// The routes live in groups at `/v1/uploads` with ``TusResumableMiddleware``, so every answer, errors
+/// included, carries `Tus-Resumable`.
 struct TusRoutes: Sendable {
-    let tus: TusService
+    let core: FileCore
     static let version = "1.0.0"
     static let extensions = "creation,creation-with-upload,creation-defer-length,termination,checksum,expiration"
 
     /// OPTIONS needs no token: it only describes the server.
     func addPublic(to group: RouterGroup<FileRequestContext>, table: RouteTable) {
-        table.on(group, prefix: "", "v1/uploads", .options) { _, _ -> Response in
+        table.on(group, prefix: "v1/uploads", "", .options) { _, _ -> Response in
             var headers = Self.baseHeaders()
             headers[.tusVersion] = Self.version
             headers[.tusExtension] = Self.extensions
-            headers[.tusMaxSize] = String(tus.files.configuration.maxUploadBytes)
+            headers[.tusMaxSize] = String(core.configuration.maxUploadBytes)
             headers[.tusChecksumAlgorithm] = "sha1,sha256"
             return Response(status: .noContent, headers: headers)
         }
     }
 
     func add(to group: RouterGroup<FileRequestContext>, table: RouteTable) {
-        table.on(group, prefix: "v1", "uploads", .post) { request, context -> Response in
+        table.on(group, prefix: "v1/uploads", "", .post) { request, context -> Response in
             let identity = try context.requireIdentity()
             try Self.checkVersion(request)
             let deferred = request.headers[.uploadDeferLength] == "1"
@@ -31,24 +35,24 @@ struct TusRoutes: Sendable {
             guard (length != nil) != deferred else {
                 throw FileError(.invalidRequest, "send exactly one of Upload-Length and Upload-Defer-Length: 1")
             }
-            let metadata = try TusService.parseMetadata(request.headers[.uploadMetadata])
-            var upload = try await tus.create(identity: identity, length: length, metadata: metadata)
+            let metadata = try TusHeaders.parseMetadata(request.headers[.uploadMetadata])
+            var upload = try await core.tus.create(identity: identity, length: length, metadata: metadata)
             var headers = Self.baseHeaders(upload)
             headers[.location] = "/v1/uploads/\(upload.id)"
             // creation-with-upload: the body carries the first chunk.
             if request.headers[.contentType] == "application/offset+octet-stream" {
-                upload = try await tus.append(identity: identity, id: upload.id, offset: 0, declaredLength: nil, body: request.body,
-                                              checksum: try TusService.parseChecksum(request.headers[.uploadChecksum]),
+                upload = try await core.tus.append(identity: identity, id: upload.id, offset: 0, declaredLength: nil, body: request.body,
+                                              checksum: try TusHeaders.parseChecksum(request.headers[.uploadChecksum]),
                                               requestID: context.id, traceContext: request.headers[.traceparent])
                 headers = Self.baseHeaders(upload)
                 headers[.location] = "/v1/uploads/\(upload.id)"
             }
             return Response(status: .created, headers: headers)
         }
-        table.on(group, prefix: "v1", "uploads/:id", .head) { request, context -> Response in
+        table.on(group, prefix: "v1/uploads", ":id", .head) { request, context -> Response in
             let identity = try context.requireIdentity()
             try Self.checkVersion(request)
-            let upload = try await tus.get(identity: identity, id: try Self.uploadID(context))
+            let upload = try await core.tus.get(identity: identity, id: try Self.uploadID(context))
             var headers = Self.baseHeaders(upload)
             headers[.cacheControl] = "no-store"
             if !upload.metadata.isEmpty {
@@ -57,7 +61,7 @@ struct TusRoutes: Sendable {
             }
             return Response(status: .ok, headers: headers)
         }
-        table.on(group, prefix: "v1", "uploads/:id", .patch) { request, context -> Response in
+        table.on(group, prefix: "v1/uploads", ":id", .patch) { request, context -> Response in
             let identity = try context.requireIdentity()
             try Self.checkVersion(request)
             guard request.headers[.contentType] == "application/offset+octet-stream" else {
@@ -66,21 +70,21 @@ struct TusRoutes: Sendable {
             guard let offset = try Self.int(request.headers[.uploadOffset], "Upload-Offset") else {
                 throw FileError(.invalidRequest, "Upload-Offset is required")
             }
-            let upload = try await tus.append(identity: identity, id: try Self.uploadID(context), offset: offset,
+            let upload = try await core.tus.append(identity: identity, id: try Self.uploadID(context), offset: offset,
                                               declaredLength: try Self.int(request.headers[.uploadLength], "Upload-Length"),
-                                              body: request.body, checksum: try TusService.parseChecksum(request.headers[.uploadChecksum]),
+                                              body: request.body, checksum: try TusHeaders.parseChecksum(request.headers[.uploadChecksum]),
                                               requestID: context.id, traceContext: request.headers[.traceparent])
             return Response(status: .noContent, headers: Self.baseHeaders(upload))
         }
-        table.on(group, prefix: "v1", "uploads/:id", .delete) { request, context -> Response in
+        table.on(group, prefix: "v1/uploads", ":id", .delete) { request, context -> Response in
             let identity = try context.requireIdentity()
             try Self.checkVersion(request)
-            try await tus.terminate(identity: identity, id: try Self.uploadID(context))
+            try await core.tus.terminate(identity: identity, id: try Self.uploadID(context))
             return Response(status: .noContent, headers: Self.baseHeaders())
         }
     }
 
-    static func baseHeaders(_ upload: TusService.Upload? = nil) -> HTTPFields {
+    static func baseHeaders(_ upload: UploadRecord? = nil) -> HTTPFields {
         var headers: HTTPFields = [.tusResumable: version]
         guard let upload else { return headers }
         headers[.uploadOffset] = String(upload.offset)
@@ -116,14 +120,28 @@ struct TusRoutes: Sendable {
 }
 
 /// 412 with the versions the server speaks.
-struct TusVersionError: Error, HTTPResponseError {
+struct TusVersionError: EnvelopedError {
     var status: HTTPResponse.Status { .preconditionFailed }
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = ErrorMiddleware<BasicRequestContext>.response(
-            FileError(.tusVersionUnsupported, "Tus-Resumable must be \(TusRoutes.version)"), requestID: context.id)
+        var response = ErrorEnvelope.response(FileError(.tusVersionUnsupported, "Tus-Resumable must be \(TusRoutes.version)"), requestID: context.id)
         response.headers[.tusVersion] = TusRoutes.version
         response.headers[.tusResumable] = TusRoutes.version
         return response
+    }
+}
+
+/// Puts `Tus-Resumable` on every error answer of the tus routes (their successes set it themselves).
+struct TusResumableMiddleware: RouterMiddleware {
+    typealias Context = FileRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any EnvelopedError {
+            var response = try error.response(from: request, context: context)
+            response.headers[.tusResumable] = TusRoutes.version
+            return response
+        }
     }
 }
 

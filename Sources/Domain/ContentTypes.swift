@@ -30,6 +30,14 @@ public enum ContentTypes {
                 "application/x-yaml", "application/sql", "application/csv", "image/svg+xml"].contains(type)
     }
 
+    /// The type a client declared for an upload, or `nil` when it declared none: no header, or
+    /// `application/x-www-form-urlencoded` — what `curl --data-binary` and HTML forms send by default, which
+    /// says nothing about the bytes.
+    public static func declared(_ type: String?) -> String? {
+        guard let type else { return nil }
+        return normalize(type) == "application/x-www-form-urlencoded" ? nil : type
+    }
+
     /// Whether `declared` agrees with `sniffed` (``ContentSniffer``'s answer). No declaration, or
     /// `application/octet-stream`, claims nothing and always agrees; a type the sniffer cannot recognise agrees
     /// with an unrecognised file.

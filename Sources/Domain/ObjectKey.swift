@@ -30,5 +30,8 @@ public struct ObjectKey: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The prefix every key of `tenant` starts with.
     public static func prefix(of tenant: TenantID) -> String { "tenants/\(tenant.value)/" }
 
+    /// The folder holding every blob of the key's file: `tenants/<tenant_id>/files/<file_id>/`.
+    public var folder: String { String(path[...path.lastIndex(of: "/")!]) }
+
     public var description: String { path }
 }

@@ -70,13 +70,13 @@ public struct OptimizeWorker: JobWorker {
     ]
 
     let images: ImageProcessor
-    let blobs: LocalBlobStore
+    let blobs: any BlobStore
     let database: TenantDatabase
     let variants: [VariantSpec]
     let typeMismatch: TypeMismatchPolicy
     public let options: JobWorkerOptions
 
-    public init(images: ImageProcessor, blobs: LocalBlobStore, database: TenantDatabase, variants: [VariantSpec] = OptimizeWorker.defaultVariants,
+    public init(images: ImageProcessor, blobs: any BlobStore, database: TenantDatabase, variants: [VariantSpec] = OptimizeWorker.defaultVariants,
                 typeMismatch: TypeMismatchPolicy = .sniffed,
                 options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(300), retryPolicy: RetryPolicy(base: .seconds(5)))) {
         self.images = images
@@ -109,40 +109,23 @@ public struct OptimizeWorker: JobWorker {
     public func work(_ job: Job<Args>) async throws {
         let step = try await PipelineStep.begin(job, .processingStarted, step: "optimize", database: database)
         let (tenant, file, repository, actor, id) = (step.tenant, step.file, step.repository, step.actor, step.file.id)
-        let original = blobs.localPath(of: file.objectKey)
+        let blobs = TenantBlobs(tenant: tenant, store: self.blobs)
         var made: [(VariantSpec, BlobInfo, String, ImageInfo?)] = []
         var failure: String?
         if file.typeMismatch && typeMismatch == .fail {
             failure = "declared type \(file.declaredType ?? "-") disagrees with the content (\(file.contentType ?? "unknown")); policy: fail"
         } else if let type = file.contentType, let originalSuffix = Self.suffixes[type] {
             do {
-                guard let info = try await images.probe(original) else { throw ImageError("not a decodable image") }
-                try images.check(info)
-                for spec in variants {
-                    let suffix = spec.suffix ?? originalSuffix
-                    let scratch = blobs.scratchPath(suffix: suffix)
-                    defer { try? FileManager.default.removeItem(atPath: scratch) } // moved into the store on success
-                    if let size = spec.size {
-                        try await images.thumbnail(original, to: scratch, size: size)
-                    } else {
-                        try await images.scrub(original, to: scratch)
-                    }
-                    // Checked on the bytes about to be stored, with libexif: nothing with metadata is ever served.
-                    let report = try await images.inspectMetadata(scratch)
-                    guard report.isClean else { throw MetadataLeft(variant: spec.name, report: report) }
-                    let outInfo = try await images.probe(scratch)
-                    let stored = try await blobs.importFile(scratch, as: ObjectKey(tenant: tenant, file: id, name: spec.name))
-                    made.append((spec, stored, Self.types[suffix] ?? "application/octet-stream", outInfo))
+                made = try await blobs.withLocalFile(file.objectKey) { original in
+                    try await makeVariants(of: original, suffix: originalSuffix, file: id, blobs: blobs)
                 }
             } catch let error as ImageError {
                 failure = error.message
             }
         }
         if let failure {
+            // A failed file has no variants (``makeVariants`` removed what it had stored).
             job.logger.warning("file failed in optimize", metadata: ["file_id": "\(id)", "reason": "\(failure.prefix(500))"])
-            // Variants stored before the failure are not kept: a failed file has none.
-            for (_, stored, _, _) in made { try? await blobs.delete(stored.key) }
-            made = []
         }
         do {
             try await database.transaction(tenant) { tx in
@@ -150,14 +133,10 @@ public struct OptimizeWorker: JobWorker {
                     try await repository.transition(id, on: .processingFailed, actor: actor, requestID: nil, traceContext: job.traceContext,
                                                     details: ["reason": String(failure.prefix(500))], tx: tx)
                 } else {
+                    let variantRows = VariantRepository(logger: job.logger)
                     for (spec, stored, type, info) in made {
-                        try await tx.query("""
-                            INSERT INTO file_variants (tenant_id, file_id, name, object_key, content_type, size, sha256, width, height)
-                            VALUES (\(tenant.value), \(id.description), \(spec.name), \(stored.key.path), \(type), \(stored.size), \(stored.sha256),
-                                    \(info.map { Int32($0.width) }), \(info.map { Int32($0.height) }))
-                            ON CONFLICT (file_id, name) DO UPDATE SET object_key = excluded.object_key, content_type = excluded.content_type,
-                              size = excluded.size, sha256 = excluded.sha256, width = excluded.width, height = excluded.height
-                            """, logger: job.logger)
+                        try await variantRows.upsert(file: id, tenant: tenant, name: spec.name, stored: stored, contentType: type,
+                                                     width: info?.width, height: info?.height, on: tx)
                     }
                     try await repository.transition(id, on: .processed, actor: actor, requestID: nil, traceContext: job.traceContext,
                                                     details: ["variants": made.map(\.0.name).joined(separator: ",")], tx: tx)
@@ -169,6 +148,38 @@ public struct OptimizeWorker: JobWorker {
             // stored rather than leave it behind, and stop.
             for (_, stored, _, _) in made { try? await blobs.delete(stored.key) }
             throw JobCancel("file \(id) changed while it was optimized: \(error.message)")
+        }
+    }
+
+    /// Makes every configured variant of the image at `original` and stores it; a variant that still carries
+    /// metadata is never stored. Stored variants are removed again if a later one fails.
+    func makeVariants(of original: String, suffix originalSuffix: String, file id: PrefixedID,
+                      blobs: TenantBlobs) async throws -> [(VariantSpec, BlobInfo, String, ImageInfo?)] {
+        var made: [(VariantSpec, BlobInfo, String, ImageInfo?)] = []
+        do {
+            guard let info = try await images.probe(original) else { throw ImageError("not a decodable image") }
+            try images.check(info)
+            for spec in variants {
+                let suffix = spec.suffix ?? originalSuffix
+                let scratch = blobs.scratchPath(suffix: suffix)
+                defer { try? FileManager.default.removeItem(atPath: scratch) } // moved into the store on success
+                if let size = spec.size {
+                    try await images.thumbnail(original, to: scratch, size: size)
+                } else {
+                    try await images.scrub(original, to: scratch)
+                }
+                // Checked on the bytes about to be stored, with libexif: nothing with metadata is ever served.
+                let report = try await images.inspectMetadata(scratch)
+                guard report.isClean else { throw MetadataLeft(variant: spec.name, report: report) }
+                let outInfo = try await images.probe(scratch)
+                let stored = try await blobs.importFile(scratch, as: ObjectKey(tenant: blobs.tenant, file: id, name: spec.name))
+                made.append((spec, stored, Self.types[suffix] ?? "application/octet-stream", outInfo))
+            }
+            return made
+        } catch let error as ImageError {
+            // Variants stored before the failure are not kept: a failed file has none.
+            for (_, stored, _, _) in made { try? await blobs.delete(stored.key) }
+            throw error
         }
     }
 }

@@ -14,11 +14,11 @@ public struct PurgeWorker: JobWorker {
     public typealias Args = FileJobArgs
     public static let kind = "file.purge"
 
-    let blobs: LocalBlobStore
+    let blobs: any BlobStore
     let database: TenantDatabase
     public let options: JobWorkerOptions
 
-    public init(blobs: LocalBlobStore, database: TenantDatabase,
+    public init(blobs: any BlobStore, database: TenantDatabase,
                 options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(120), retryPolicy: RetryPolicy(base: .seconds(10)))) {
         self.blobs = blobs
         self.database = database
@@ -27,21 +27,22 @@ public struct PurgeWorker: JobWorker {
 
     public func work(_ job: Job<Args>) async throws {
         let (tenant, id) = try job.args.ids("purge")
-        let repository = FileRepository(logger: job.logger)
+        let repository = FileRepository(logger: job.logger), variantRows = VariantRepository(logger: job.logger)
         let (file, variants) = try await database.transaction(tenant) { tx in
             let file = try await repository.file(id, on: tx)
-            return (file, try await repository.variants(of: [id], on: tx)[id] ?? [])
+            return (file, try await variantRows.variants(of: [id], on: tx)[id] ?? [])
         }
         guard let file else { throw JobCancel("file \(id) does not exist") }
         guard file.state == .deleted || file.state == .erased else {
             throw JobCancel("file \(id) is \(file.state.rawValue), not deleted: nothing is purged")
         }
         let keys = [file.objectKey] + (try variants.map { try ObjectKey(tenant: tenant, file: id, name: $0.name) })
-        for key in keys { try await blobs.delete(key) }
-        try await blobs.removeFolder(of: file.objectKey)
+        let store = TenantBlobs(tenant: tenant, store: blobs)
+        for key in keys { try await store.delete(key) }
+        try await store.deleteFolder(of: file.objectKey)
         try await database.transaction(tenant) { tx in
-            try await tx.query("DELETE FROM file_variants WHERE file_id = \(id.description)", logger: job.logger)
-            try await tx.query("UPDATE files SET purged_at = coalesce(purged_at, now()) WHERE id = \(id.description)", logger: job.logger)
+            try await variantRows.deleteAll(of: id, on: tx)
+            try await repository.markPurged(id, on: tx)
             try await repository.audit(file, action: "file.purged", actor: "job:purge", requestID: nil, traceContext: job.traceContext,
                                        details: ["blobs": "\(keys.count)"], on: tx)
             try await job.complete(on: tx)

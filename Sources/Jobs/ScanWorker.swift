@@ -18,12 +18,12 @@ public struct ScanWorker: JobWorker {
     public static let kind = "scan"
 
     let scanner: any VirusScanner
-    let blobs: LocalBlobStore
+    let blobs: any BlobStore
     let database: TenantDatabase
     let limitPolicy: LimitPolicy
     public let options: JobWorkerOptions
 
-    public init(scanner: any VirusScanner, blobs: LocalBlobStore, database: TenantDatabase, limitPolicy: LimitPolicy = .quarantine,
+    public init(scanner: any VirusScanner, blobs: any BlobStore, database: TenantDatabase, limitPolicy: LimitPolicy = .quarantine,
                 options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(300), retryPolicy: RetryPolicy(base: .seconds(5)))) {
         self.scanner = scanner
         self.blobs = blobs
@@ -36,7 +36,7 @@ public struct ScanWorker: JobWorker {
         // uploaded → scanning (again, if a previous attempt died mid-scan).
         let step = try await PipelineStep.begin(job, .scanStarted, step: "scan", database: database)
         let (tenant, file, repository, actor, id) = (step.tenant, step.file, step.repository, step.actor, step.file.id)
-        let verdict = try await scanner.scan(path: blobs.localPath(of: file.objectKey))
+        let verdict = try await TenantBlobs(tenant: tenant, store: blobs).withLocalFile(file.objectKey) { try await scanner.scan(path: $0) }
         let signature: String? = if case .infected(let name) = verdict { name } else { nil }
         // A limit hit follows the policy; anything else that matched is quarantined.
         let quarantine = verdict.isLimitExceeded && limitPolicy == .allow ? nil : signature

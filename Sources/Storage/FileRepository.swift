@@ -17,12 +17,6 @@ public struct FileRepository: Sendable {
         url_generation, created_at, updated_at, scanned_at, scan_signature, type_mismatch
         """
 
-    /// Makes sure the tenant has its row (tenants are provisioned on first use).
-    public func ensureTenant(_ tenant: TenantID, on tx: PostgresConnection) async throws {
-        try await tx.query("INSERT INTO tenants (id, name) VALUES (\(tenant.value), \(tenant.value)) ON CONFLICT (id) DO NOTHING",
-                           logger: logger)
-    }
-
     /// Inserts a file that has been received in full (`uploaded`).
     public func insertUploaded(_ file: FileRecord, on tx: PostgresConnection) async throws {
         try await tx.query("""
@@ -68,38 +62,26 @@ public struct FileRepository: Sendable {
         return file
     }
 
-    /// A stored variant of a file (`thumb`, `preview`, `scrubbed`), or `nil`.
-    public func variant(_ id: PrefixedID, name: String, on tx: PostgresConnection) async throws -> StoredBytes? {
-        let rows = try await tx.query("""
-            SELECT object_key, content_type, size, sha256 FROM file_variants WHERE file_id = \(id.description) AND name = \(name)
-            """, logger: logger)
-        for try await (key, type, size, sha) in rows.decode((String, String, Int64, String).self) {
-            return StoredBytes(key: try ObjectKey(parsing: key), contentType: type, size: size, sha256: sha)
-        }
-        return nil
-    }
-
-    /// The stored variants of `ids`, by file.
-    public func variants(of ids: [PrefixedID], on tx: PostgresConnection) async throws -> [PrefixedID: [VariantInfo]] {
-        guard !ids.isEmpty else { return [:] }
-        let rows = try await tx.query("""
-            SELECT file_id, name, content_type, size, sha256, width, height FROM file_variants
-            WHERE file_id = ANY(\(ids.map(\.description))) ORDER BY file_id, name
-            """, logger: logger)
-        var out: [PrefixedID: [VariantInfo]] = [:]
-        for try await (file, name, type, size, sha, width, height) in rows.decode((String, String, String, Int64, String, Int32?, Int32?).self) {
-            guard let id = PrefixedID(parsing: file, as: .file) else { continue }
-            out[id, default: []].append(VariantInfo(name: name, contentType: type, size: size, sha256: sha,
-                                                    width: width.map(Int.init), height: height.map(Int.init)))
-        }
-        return out
-    }
-
     /// Records a scan's verdict on the file (time, and the signature when not clean).
     public func recordScan(_ id: PrefixedID, signature: String?, on tx: PostgresConnection) async throws {
         try await tx.query("""
             UPDATE files SET scanned_at = now(), scan_signature = \(signature), updated_at = now() WHERE id = \(id.description)
             """, logger: logger)
+    }
+
+    /// Bumps the file's URL generation, revoking every signed URL issued before; returns the new generation.
+    public func bumpURLGeneration(_ id: PrefixedID, on tx: PostgresConnection) async throws -> Int {
+        let rows = try await tx.query("""
+            UPDATE files SET url_generation = url_generation + 1, updated_at = now() WHERE id = \(id.description)
+            RETURNING url_generation
+            """, logger: logger)
+        for try await generation in rows.decode(Int32.self) { return Int(generation) }
+        throw FileError(.notFound, "no file \(id)")
+    }
+
+    /// Records that a deleted file's bytes are gone (the first time only).
+    public func markPurged(_ id: PrefixedID, on tx: PostgresConnection) async throws {
+        try await tx.query("UPDATE files SET purged_at = coalesce(purged_at, now()) WHERE id = \(id.description)", logger: logger)
     }
 
     /// The event topic published when a file reaches `state`, if any.
@@ -152,61 +134,3 @@ public struct FileRepository: Sendable {
     }
 }
 
-/// A stored variant of a file, as the API lists it.
-public struct VariantInfo: Sendable, Hashable {
-    public var name: String
-    public var contentType: String
-    public var size: Int64
-    public var sha256: String
-    public var width: Int?
-    public var height: Int?
-}
-
-/// The payload of every `file.*.v1` event (JSON Schemas under `events/file-storage/`).
-public struct FileEventPayload: Codable, Sendable {
-    public var event_id: String
-    public var topic: String
-    public var occurred_at: Date
-    public var tenant_id: String
-    public var file_id: String
-    public var state: String
-    public var size: Int64?
-    public var sha256: String?
-    public var content_type: String?
-
-    init(file: FileRecord, topic: String) {
-        self.event_id = PrefixedID(.event).description
-        self.topic = topic
-        self.occurred_at = Date()
-        self.tenant_id = file.tenant.value
-        self.file_id = file.id.description
-        self.state = file.state.rawValue
-        self.size = file.size
-        self.sha256 = file.sha256
-        self.content_type = file.contentType
-    }
-}
-
-extension JSONEncoder {
-    /// Stable JSON for events: sorted keys, ISO-8601 times.
-    static var events: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }
-}
-
-/// Bytes that can be served: where they are and what they are.
-public struct StoredBytes: Sendable, Hashable {
-    public var key: ObjectKey
-    public var contentType: String
-    public var size: Int64
-    public var sha256: String
-    public init(key: ObjectKey, contentType: String, size: Int64, sha256: String) {
-        self.key = key
-        self.contentType = contentType
-        self.size = size
-        self.sha256 = sha256
-    }
-}

@@ -55,14 +55,15 @@ public struct LocalBlobStore: BlobStore {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             guard rename(path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
             try fsyncDirectory(dir)
-            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            return BlobInfo(key: key, size: Int64(data.count), sha256: digest)
+            return BlobInfo(key: key, size: Int64(data.count), sha256: SHA256.hash(data: data).hexString)
         }
     }
 
-    /// The file holding `key`'s bytes, for in-process engines that read files (the scanner). The caller
-    /// must have the key from a tenant-scoped lookup.
-    public func localPath(of key: ObjectKey) -> String { url(key).path }
+    /// The store's own file holding `key`'s bytes, for in-process engines that read files (the scanner,
+    /// libvips). The caller must have the key from a tenant-scoped lookup.
+    public func withLocalFile<T: Sendable>(_ key: ObjectKey, _ body: (String) async throws -> T) async throws -> T {
+        try await body(url(key).path)
+    }
 
     public func put<S: AsyncSequence & Sendable>(_ key: ObjectKey, body: S, limit: Int64?) async throws -> BlobInfo
         where S.Element == ByteBuffer {
@@ -112,8 +113,7 @@ public struct LocalBlobStore: BlobStore {
             try? await pool.runIfActive { close(fd); unlink(tmp.path) }
             throw error
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return BlobInfo(key: key, size: size, sha256: digest)
+        return BlobInfo(key: key, size: size, sha256: hasher.finalize().hexString)
     }
 
     public func size(of key: ObjectKey) async throws -> Int64? {
@@ -183,16 +183,31 @@ public struct LocalBlobStore: BlobStore {
 }
 
 extension LocalBlobStore {
-    /// Removes the folder that held one file's blobs (`tenants/<t>/files/<id>/`), with anything left in it — a
-    /// variant no longer configured, or one stored by an attempt that failed later. Only that file's folder.
-    public func removeFolder(of key: ObjectKey) async throws {
-        let folder = url(key).deletingLastPathComponent()
+    /// Removes the folder `prefix` names (one file's `tenants/<t>/files/<id>/`, say) with everything in it — a
+    /// variant no longer configured, or one stored by an attempt that failed later.
+    public func deleteAll(prefix: String) async throws {
+        guard prefix.hasSuffix("/"), !prefix.hasPrefix("/"), !prefix.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+            throw FileError(.invalidObjectKey, "not a folder prefix: \(prefix.prefix(200))")
+        }
+        try await Self.removeTree(root.appendingPathComponent(prefix), pool: pool)
+    }
+
+    /// Removes a folder and everything under it, then fsyncs its parent; a missing folder is not an error.
+    static func removeTree(_ folder: URL, pool: NIOThreadPool) async throws {
         try await pool.runIfActive {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
-                let path = folder.appendingPathComponent(name).path
-                if unlink(path) != 0 && errno != ENOENT { throw POSIXFailure("unlink", path) }
+            func remove(_ dir: URL) throws {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
+                    let path = dir.appendingPathComponent(name)
+                    var isDir: ObjCBool = false
+                    if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir), isDir.boolValue {
+                        try remove(path)
+                    } else if unlink(path.path) != 0 && errno != ENOENT {
+                        throw POSIXFailure("unlink", path.path)
+                    }
+                }
+                if rmdir(dir.path) != 0 && errno != ENOENT { throw POSIXFailure("rmdir", dir.path) }
             }
-            if rmdir(folder.path) != 0 && errno != ENOENT { throw POSIXFailure("rmdir", folder.path) }
+            try remove(folder)
             try? fsyncDirectory(folder.deletingLastPathComponent())
         }
     }

@@ -1,6 +1,6 @@
-import API
 import ArgumentParser
 import Domain
+import FileCore
 import Foundation
 import JobKit
 import Storage
@@ -23,11 +23,11 @@ struct FilesCommand: AsyncParsableCommand {
             do { tenantID = try TenantID(tenant) } catch { throw ValidationError("invalid tenant '\(tenant)'") }
             let blobDir = ProcessInfo.processInfo.environment["FILESTORE_BLOB_DIR"] ?? ".data/blobs"
             let file = try await db.withClient { client in
-                let service = FileService(database: TenantDatabase(postgres: client.postgres, logger: client.logger),
-                                          blobs: try LocalBlobStore(root: URL(fileURLWithPath: blobDir)))
+                let core = FileCore(database: TenantDatabase(postgres: client.postgres, logger: client.logger),
+                                    blobs: try makeBlobStore(directory: blobDir))
                 do {
-                    return try await service.resolveQuarantine(fileID, release: release, reason: reason, actor: "cli:\(actor)",
-                                                               tenant: tenantID, requestID: nil, traceContext: nil)
+                    return try await core.quarantine.resolve(fileID, release: release, reason: reason, actor: "cli:\(actor)",
+                                                             tenant: tenantID, requestID: nil, traceContext: nil)
                 } catch let error as FileError { throw CLIError(error.description) }
             }
             print("\(release ? "released" : "confirmed") \(file.id): now \(file.state.rawValue)")

@@ -37,9 +37,9 @@ struct ServeOptions: ParsableArguments {
         return APIConfiguration(maxUploadBytes: maxUploadBytes)
     }
 
-    func api() async throws -> FilestoreProcess.API {
+    func api(blobs: (any BlobStore)? = nil) async throws -> FilestoreProcess.API {
         FilestoreProcess.API(host: apiHost, port: apiPort, configuration: try apiConfiguration(),
-                             blobDirectory: URL(fileURLWithPath: blobDir), keys: try await keys(), signer: try signer(),
+                             blobs: try blobs ?? makeBlobStore(directory: blobDir), keys: try await keys(), signer: try signer(),
                              limiter: try limiter())
     }
 

@@ -82,7 +82,7 @@ struct WorkCommand: AsyncParsableCommand {
         let worker = try options.workerConfiguration()
         // The scanner and libvips are loaded only by processes that work the scan and optimize queues.
         let process = FilestoreProcess(database: try db.configuration(), worker: worker, registry: registry,
-                                       addHandlers: try pipelineHandlers(blobDirectory: options.workerBlobDir, queues: worker.queues.map(\.name)),
+                                       addHandlers: try pipelineHandlers(blobs: try makeBlobStore(directory: options.workerBlobDir), queues: worker.queues.map(\.name)),
                                        metrics: metrics,
                                        opsHost: options.httpHost, opsPort: options.httpPort == 0 ? nil : options.httpPort,
                                        durableFetch: options.durableFetch)
@@ -117,10 +117,11 @@ struct DevCommand: AsyncParsableCommand {
             let done = try await Migrator(postgres: client.postgres, logger: makeLogger("filestore.migrate")).migrate(migrations)
             if !done.isEmpty { print("applied migrations \(done)") }
         }
-        let api = try await serve.api()
+        let blobs = try makeBlobStore(directory: serve.blobDir)
+        let api = try await serve.api(blobs: blobs)
         let worker = try options.workerConfiguration()
         let process = FilestoreProcess(database: try db.configuration(), worker: worker, registry: JobRegistry.filestore(),
-                                       addHandlers: try pipelineHandlers(blobDirectory: serve.blobDir, queues: worker.queues.map(\.name)),
+                                       addHandlers: try pipelineHandlers(blobs: blobs, queues: worker.queues.map(\.name)),
                                        metrics: bootstrapMetrics(), api: api, durableFetch: options.durableFetch)
         print("filestore dev: file API on http://\(api.host):\(api.port)/v1/files (health: /healthz); workers on \(options.queues)")
         try await runReportingErrors { try await process.run() }

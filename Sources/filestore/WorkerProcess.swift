@@ -1,4 +1,5 @@
 import API
+import FileCore
 import Domain
 import Foundation
 import Hummingbird
@@ -22,7 +23,8 @@ struct FilestoreProcess {
         var host: String
         var port: Int
         var configuration: APIConfiguration
-        var blobDirectory: URL
+        /// The process's one blob store (``makeBlobStore(directory:)``), shared with its job handlers.
+        var blobs: any BlobStore
         var keys: TokenKeys
         var signer: URLSigner
         var limiter: RateLimiter
@@ -81,9 +83,10 @@ struct FilestoreProcess {
         var httpLogger = makeLogger("filestore.http")
         httpLogger.logLevel = max(httpLogger.logLevel, .warning)
         if let api {
-            let service = FileService(database: TenantDatabase(postgres: postgres, logger: logger),
-                                      blobs: try LocalBlobStore(root: api.blobDirectory), configuration: api.configuration)
-            let router = makeFileAPIRouter(service: service, keys: api.keys, signer: api.signer, ops: ops, limiter: api.limiter)
+            let core = FileCore(database: TenantDatabase(postgres: postgres, logger: logger), blobs: api.blobs,
+                                configuration: api.configuration.core)
+            let router = makeFileAPIRouter(core: core, configuration: api.configuration, keys: api.keys, signer: api.signer, ops: ops,
+                                           limiter: api.limiter)
             services.append(Application(router: router, configuration: .init(address: .hostname(api.host, port: api.port)), logger: httpLogger))
         } else if let opsPort {
             let router = Router()
@@ -105,7 +108,7 @@ struct FilestoreProcess {
 /// on `maintenance`, and `scan` when ClamAV signatures can be loaded from `$FILESTORE_CLAMAV_DB` (default
 /// `/var/lib/clamav`, the folder freshclam keeps) — without them scan jobs wait in their queue, and the log
 /// says why. Malformed settings (``PipelineSettings``) stop the process before it starts.
-func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendable (inout JobRegistry, PostgresClient) async -> [any Service] {
+func pipelineHandlers(blobs: any BlobStore, queues: [String]) throws -> @Sendable (inout JobRegistry, PostgresClient) async -> [any Service] {
     let settings = try PipelineSettings(environment: ProcessInfo.processInfo.environment)
     return { registry, postgres in
         let env = ProcessInfo.processInfo.environment
@@ -122,7 +125,7 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
         if queues.contains("optimize") {
             do {
                 let images = try ImageProcessor(maxPixels: settings.maxPixels, pool: nativePool())
-                registry.register(OptimizeWorker(images: images, blobs: try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory)),
+                registry.register(OptimizeWorker(images: images, blobs: blobs,
                                                  database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.optimize")),
                                                  variants: settings.variants, typeMismatch: settings.typeMismatch))
             } catch {
@@ -130,12 +133,7 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
             }
         }
         if queues.contains("maintenance") {
-            do {
-                registry.register(PurgeWorker(blobs: try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory)),
-                                              database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.purge"))))
-            } catch {
-                makeLogger("filestore.purge").warning("no blob store: purge jobs will wait", metadata: ["error": "\(error)"])
-            }
+            registry.register(PurgeWorker(blobs: blobs, database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.purge"))))
         }
         guard queues.contains("scan") else { return services }
         let dir = URL(fileURLWithPath: env["FILESTORE_CLAMAV_DB"] ?? "/var/lib/clamav")
@@ -154,7 +152,6 @@ func pipelineHandlers(blobDirectory: String, queues: [String]) throws -> @Sendab
                 }
                 logger.info("scanner ready: libclamav", metadata: ["signatures": "\(engine.signatureCount)", "directory": "\(dir.path)"])
             }
-            let blobs = try LocalBlobStore(root: URL(fileURLWithPath: blobDirectory))
             // The job's timeout stays above libclamav's own time limit: a blocking scan cannot be interrupted.
             let timeout = max(300, settings.scanLimits.maxScanTimeMS / 1000 + 60)
             registry.register(ScanWorker(scanner: scanner, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger),
@@ -217,6 +214,11 @@ struct PipelineSettings {
             limitPolicy = policy
         }
     }
+}
+
+/// The blob store of a process, built once here and handed to the API and every job handler.
+func makeBlobStore(directory: String) throws -> any BlobStore {
+    try LocalBlobStore(root: URL(fileURLWithPath: directory))
 }
 
 /// Bootstraps swift-metrics to Prometheus once per process and returns the registry that `/metrics` emits.

@@ -1,29 +1,7 @@
 import Domain
+import FileCore
 import Foundation
 import JWTKit
-
-/// A scope a token may carry.
-public enum Scope: String, Sendable, CaseIterable, Codable {
-    case filesRead = "files:read"
-    case filesWrite = "files:write"
-    case filesAdmin = "files:admin"
-    case jobsAdmin = "jobs:admin"
-    case complianceAdmin = "compliance:admin"
-}
-
-/// Who is calling: from a verified bearer token.
-public struct Identity: Sendable, Hashable {
-    public var subject: String
-    public var tenant: TenantID
-    public var scopes: Set<Scope>
-
-    /// Throws `FORBIDDEN` unless the identity has `scope` (`files:admin` implies read and write).
-    public func require(_ scope: Scope) throws {
-        if scopes.contains(scope) { return }
-        if (scope == .filesRead || scope == .filesWrite), scopes.contains(.filesAdmin) { return }
-        throw FileError(.forbidden, "this operation needs the \(scope.rawValue) scope")
-    }
-}
 
 /// The claims of a filestore bearer token: `sub`, `tenant`, `scope` (space-separated), `iat`, `exp`.
 public struct TokenPayload: JWTPayload, Sendable {

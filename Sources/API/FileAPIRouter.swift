@@ -1,0 +1,27 @@
+import FileCore
+import Hummingbird
+
+/// Builds the file API's router over `core`: ops endpoints and signed downloads, then `/v1` behind
+/// authentication, tus under `/v1/uploads` (every answer with `Tus-Resumable`); every error in the uniform
+/// envelope.
+public func makeFileAPIRouter(core: FileCore, configuration: APIConfiguration = APIConfiguration(), keys: TokenKeys, signer: URLSigner,
+                              ops: OpsRoutes, limiter: RateLimiter = RateLimiter(), table: RouteTable = RouteTable()) -> Router<FileRequestContext> {
+    let router = Router(context: FileRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: ErrorMiddleware())
+    ops.add(to: router, table: table)
+    let idempotency = Idempotency(store: core.idempotency)
+    let auth = AuthMiddleware(keys: keys), limit = RateLimitMiddleware(limiter: limiter)
+    let downloads = DownloadRoutes(core: core, signer: signer, idempotency: idempotency, publicURL: configuration.publicURL)
+    downloads.addPublic(to: router.group("").add(middleware: limit), table: table)
+    let tus = TusRoutes(core: core)
+    tus.addPublic(to: router.group("v1/uploads").add(middleware: TusResumableMiddleware()).add(middleware: limit), table: table)
+    tus.add(to: router.group("v1/uploads").add(middleware: TusResumableMiddleware()).add(middleware: auth).add(middleware: limit), table: table)
+    let v1 = router.group("v1").add(middleware: auth).add(middleware: limit)
+    let files = FileRoutes(core: core, idempotency: idempotency)
+    files.add(to: v1, table: table)
+    files.addCompliance(to: v1, table: table)
+    downloads.addAuthenticated(to: v1, table: table)
+    return router
+}

@@ -1,0 +1,68 @@
+import Domain
+import Foundation
+import Hummingbird
+import Storage
+
+/// A file as the API returns it.
+public struct FileResource: ResponseCodable, Sendable, Hashable {
+    public var id: String
+    public var state: String
+    public var name: String?
+    public var size: Int64?
+    public var sha256: String?
+    public var content_type: String?
+    public var declared_content_type: String?
+    /// Whether `declared_content_type` disagrees with the type sniffed from the bytes (`content_type`, which is
+    /// what the file is served as).
+    public var type_mismatch: Bool
+    /// The virus scan's verdict.
+    public var scan: ScanResource
+    /// Stored variants (`thumb`, `preview`, `scrubbed` for images), once the file is optimized.
+    public var variants: [VariantResource]
+    public var created_at: Date
+    public var updated_at: Date
+
+    /// The scan's verdict: `pending`, `clean`, `infected` (with the signature) or `limit_exceeded` (a scan limit
+    /// was hit; the file follows the limit policy).
+    public struct ScanResource: Codable, Sendable, Hashable {
+        public var status: String
+        public var signature: String?
+        public var scanned_at: Date?
+    }
+
+    public struct VariantResource: Codable, Sendable, Hashable {
+        public var name: String
+        public var content_type: String
+        public var size: Int64
+        public var sha256: String
+        public var width: Int?
+        public var height: Int?
+    }
+
+    init(_ f: FileRecord, variants: [VariantInfo] = []) {
+        id = f.id.description
+        state = f.state.rawValue
+        name = f.originalName
+        size = f.size
+        sha256 = f.sha256
+        content_type = f.contentType
+        declared_content_type = f.declaredType
+        type_mismatch = f.typeMismatch
+        let status = f.scannedAt == nil ? "pending"
+            : f.scanSignature == nil ? "clean"
+            : f.scanSignature!.hasPrefix("Heuristics.Limits.Exceeded") ? "limit_exceeded" : "infected"
+        scan = ScanResource(status: status, signature: f.scanSignature, scanned_at: f.scannedAt)
+        self.variants = variants.map {
+            VariantResource(name: $0.name, content_type: $0.contentType, size: $0.size, sha256: $0.sha256, width: $0.width, height: $0.height)
+        }
+        created_at = f.createdAt
+        updated_at = f.updatedAt
+    }
+}
+
+/// A page of files.
+public struct FilePage: ResponseCodable, Sendable {
+    public var files: [FileResource]
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    public var next_cursor: String?
+}

@@ -1,0 +1,42 @@
+import Domain
+import Foundation
+import JobKit
+import Logging
+import Storage
+
+/// The application layer: one value holding what every use case needs (the tenant-scoped database, the one
+/// blob store, the configuration), handing out the use cases. HTTP routes, the job handlers and the CLI all
+/// go through it; none of them runs SQL of its own.
+public struct FileCore: Sendable {
+    public let database: TenantDatabase
+    public let blobs: any BlobStore
+    public let configuration: FileCoreConfiguration
+
+    public init(database: TenantDatabase, blobs: any BlobStore, configuration: FileCoreConfiguration = FileCoreConfiguration()) {
+        self.database = database
+        self.blobs = blobs
+        self.configuration = configuration
+    }
+
+    /// Reading, listing, deleting files and their signed URLs.
+    public var files: Files { Files(core: self) }
+    /// Direct uploads.
+    public var uploads: Uploads { Uploads(core: self) }
+    /// Resumable uploads (tus).
+    public var tus: TusUploads { TusUploads(core: self) }
+    /// The download guard.
+    public var downloads: Downloads { Downloads(core: self) }
+    /// Tenant quotas.
+    public var quotas: Quotas { Quotas(core: self) }
+    /// `Idempotency-Key` claims, replays and stored outcomes.
+    public var idempotency: IdempotencyStore { IdempotencyStore(core: self) }
+    /// Compliance overrides of quarantined files.
+    public var quarantine: QuarantineOverrides { QuarantineOverrides(core: self) }
+
+    var logger: Logger { database.logger }
+    var jobs: JobClient { JobClient(postgres: database.postgres, logger: database.logger) }
+    var fileRepository: FileRepository { FileRepository(logger: database.logger) }
+    var variantRepository: VariantRepository { VariantRepository(logger: database.logger) }
+    var tenantRepository: TenantRepository { TenantRepository(logger: database.logger) }
+    func blobs(of tenant: TenantID) -> TenantBlobs { TenantBlobs(tenant: tenant, store: blobs) }
+}
