@@ -5,7 +5,8 @@ import Hummingbird
 /// The HTTP status of every error code: the one table of the mapping (`docs/ERROR_CODES.md` lists it; a test
 /// keeps the two in step). Domain errors carry no status of their own.
 public enum FileErrorStatus {
-    static let statuses: [FileError.Code: Int] = [
+    /// Every code with its status.
+    public static let statuses: [FileError.Code: Int] = [
         .illegalTransition: 409,
         .invalidObjectKey: 400,
         .invalidID: 400,

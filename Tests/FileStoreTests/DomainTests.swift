@@ -1,3 +1,4 @@
+import API
 import Domain
 import Foundation
 import Testing
@@ -42,7 +43,7 @@ import Testing
             } else {
                 let error = #expect(throws: FileError.self) { try FileLifecycle.next(from: state, on: event) }
                 #expect(error?.code == .illegalTransition)
-                #expect(error?.code.status == 409)
+                #expect(error.map { FileErrorStatus.status(of: $0.code) } == 409)
             }
         }
     }
@@ -73,6 +74,8 @@ import Testing
         #expect(key.path == "tenants/acme/files/\(file)/original")
         #expect(try ObjectKey(parsing: key.path) == key)
         #expect(try ObjectKey(tenant: tenant, file: file, name: "thumb").path.hasSuffix("/thumb"))
+        #expect(key.folder == "tenants/acme/files/\(file)/")
+        #expect(try ObjectKey(tenant: tenant, file: file, name: "thumb").folder == key.folder)
     }
 
     @Test(arguments: ["tenants/acme/files/x/original", "tenants/../files/med_01ARZ3NDEKTSV4RRFFQ69G5FAV/original",
@@ -91,7 +94,7 @@ import Testing
 }
 
 @Suite struct ErrorCodeTests {
-    /// docs/ERROR_CODES.md lists exactly the codes the code defines.
+    /// docs/ERROR_CODES.md lists exactly the codes the code defines, each with the status the API maps it to.
     @Test func theErrorCodeDocumentMatchesTheCode() throws {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
@@ -101,8 +104,27 @@ import Testing
             return line.split(separator: "`")[1].description
         })
         #expect(documented == Set(FileError.Code.all.map(\.qualified)))
+        // The API's one table maps every code, and nothing else.
+        #expect(Set(FileErrorStatus.statuses.keys) == Set(FileError.Code.all))
         for code in FileError.Code.all {
-            #expect(doc.contains("| `\(code.qualified)` | \(code.status) |"), "\(code.qualified) documented with status \(code.status)")
+            let status = FileErrorStatus.status(of: code)
+            #expect(doc.contains("| `\(code.qualified)` | \(status) |"), "\(code.qualified) documented with status \(status)")
         }
+    }
+}
+
+@Suite struct HexAndDeclaredTypeTests {
+    @Test func hexIsLowerCaseTwoDigitsPerByte() {
+        #expect([UInt8]().hexString == "")
+        #expect(([0x00, 0x0A, 0xFF, 0x7F] as [UInt8]).hexString == "000aff7f")
+        #expect(Array(0...255 as ClosedRange<UInt8>).hexString == (0...255).map { String(format: "%02x", $0) }.joined())
+    }
+
+    @Test func theFormTypeDeclaresNothingAndOtherTypesAreKept() {
+        #expect(ContentTypes.declared(nil) == nil)
+        #expect(ContentTypes.declared("application/x-www-form-urlencoded") == nil)
+        #expect(ContentTypes.declared("Application/X-WWW-Form-Urlencoded; charset=utf-8") == nil)
+        #expect(ContentTypes.declared("image/png") == "image/png")
+        #expect(ContentTypes.declared("") == "")
     }
 }

@@ -1,4 +1,5 @@
 import API
+import FileCore
 import Crypto
 import Domain
 import Foundation
@@ -18,7 +19,7 @@ struct APIHarness: Sendable {
     let env: TestEnv
     let keys: TokenKeys
     let blobRoot: URL
-    let service: FileService
+    let core: FileCore
 
     static let secretA = "test-key-a-0123456789abcdef0123456789"
     static let secretB = "test-key-b-0123456789abcdef0123456789"
@@ -33,11 +34,11 @@ struct APIHarness: Sendable {
                 defer { try? FileManager.default.removeItem(at: root) }
                 // Two keys: "b" signs new tokens, "a" is still accepted (rotation).
                 let keys = try await TokenKeys([("b", secretB), ("a", secretA)])
-                let service = FileService(database: TenantDatabase(postgres: appPostgres, logger: TestDatabase.logger),
-                                          blobs: try LocalBlobStore(root: root), configuration: configuration)
-                let harness = APIHarness(env: env, keys: keys, blobRoot: root, service: service)
+                let core = FileCore(database: TenantDatabase(postgres: appPostgres, logger: TestDatabase.logger),
+                                    blobs: try LocalBlobStore(root: root), configuration: configuration.core)
+                let harness = APIHarness(env: env, keys: keys, blobRoot: root, core: core)
                 let signer = try URLSigner(keys: [("u2", urlSecretNew), ("u1", urlSecretOld)], maximumTTL: 600)
-                let router = makeFileAPIRouter(service: service, keys: keys, signer: signer,
+                let router = makeFileAPIRouter(core: core, configuration: configuration, keys: keys, signer: signer,
                                                ops: OpsRoutes(registry: PrometheusCollectorRegistry(), readiness: { nil }), limiter: limiter)
                 try await Application(router: router).test(.router) { client in try await body(harness, client) }
             }

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import PostgresNIO
 import TestSupport
 import Testing
 
@@ -77,6 +78,44 @@ import Testing
             try await client.execute(uri: "/v1/files", method: .post, headers: h.headers(token, [key: String(repeating: "k", count: 300)]),
                                      body: ByteBuffer(bytes: [1])) { (response: TestResponse) throws in
                 #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    /// An expired key counts as never used: neither replayed nor refused as reused, whatever the request.
+    @Test func anExpiredKeyIsNotReplayed() async throws {
+        try await APIHarness.with { h, client in
+            let token = try await h.token()
+            let key = HTTPField.Name("Idempotency-Key")!
+            let first = try await client.execute(uri: "/v1/files", method: .post, headers: h.headers(token, [key: "old-key"]),
+                                                 body: ByteBuffer(bytes: pngBytes)) { try decode(FileResource.self, $0).id }
+            try await h.env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
+                try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                try await tx.query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'", logger: TestDatabase.logger)
+            }
+            // The same request runs again…
+            let second = try await client.execute(uri: "/v1/files", method: .post, headers: h.headers(token, [key: "old-key"]),
+                                                  body: ByteBuffer(bytes: pngBytes)) { (r: TestResponse) throws -> String in
+                #expect(r.status == .created)
+                #expect(r.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
+                return try decode(FileResource.self, r).id
+            }
+            #expect(second != first)
+            #expect(try await h.count("files") == 2)
+            // …and from now on the key is bound to it, for the full retention again.
+            try await client.execute(uri: "/v1/files", method: .post, headers: h.headers(token, [key: "old-key"]), body: ByteBuffer(bytes: pngBytes)) {
+                (r: TestResponse) throws in
+                #expect(r.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+                #expect(try decode(FileResource.self, r).id == second)
+            }
+            #expect(try await h.count("idempotency_keys", where: "expires_at > now() + interval '23 hours'") == 1)
+            // An expired key may also be taken by another request.
+            try await h.env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
+                try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                try await tx.query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'", logger: TestDatabase.logger)
+            }
+            try await client.execute(uri: "/v1/files", method: .post, headers: h.headers(token, [key: "old-key"]), body: ByteBuffer(bytes: [1, 2, 3])) {
+                #expect($0.status == .created)
             }
         }
     }

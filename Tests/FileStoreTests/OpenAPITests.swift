@@ -1,4 +1,5 @@
 import API
+import FileCore
 import Foundation
 import Prometheus
 import Storage
@@ -29,8 +30,8 @@ import Testing
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID())")
         defer { try? FileManager.default.removeItem(at: root) }
         try await TestDatabase.withClient(TestDatabase.server) { postgres in
-            let service = FileService(database: TenantDatabase(postgres: postgres, logger: TestDatabase.logger), blobs: try LocalBlobStore(root: root))
-            _ = makeFileAPIRouter(service: service, keys: try await TokenKeys([("k", String(repeating: "k", count: 32))]),
+            let core = FileCore(database: TenantDatabase(postgres: postgres, logger: TestDatabase.logger), blobs: try LocalBlobStore(root: root))
+            _ = makeFileAPIRouter(core: core, keys: try await TokenKeys([("k", String(repeating: "k", count: 32))]),
                                   signer: try URLSigner(keys: [("u", String(repeating: "u", count: 32))]),
                                   ops: OpsRoutes(registry: PrometheusCollectorRegistry(), readiness: { nil }), table: table)
         }

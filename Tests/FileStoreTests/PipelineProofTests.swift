@@ -48,11 +48,11 @@ import Testing
                             typeMismatch: TypeMismatchPolicy = .sniffed, until count: Int,
                             and done: @escaping @Sendable () async throws -> Bool = { true }) async throws {
         var registry = JobRegistry()
-        let blobs = try LocalBlobStore(root: h.blobRoot)
-        registry.register(ScanWorker(scanner: engine, blobs: blobs, database: h.service.database, limitPolicy: limitPolicy))
-        registry.register(OptimizeWorker(images: try ImageProcessor(maxPixels: 50_000_000), blobs: blobs, database: h.service.database,
+        let blobs = h.core.blobs
+        registry.register(ScanWorker(scanner: engine, blobs: blobs, database: h.core.database, limitPolicy: limitPolicy))
+        registry.register(OptimizeWorker(images: try ImageProcessor(maxPixels: 50_000_000), blobs: blobs, database: h.core.database,
                                          typeMismatch: typeMismatch))
-        registry.register(PurgeWorker(blobs: blobs, database: h.service.database))
+        registry.register(PurgeWorker(blobs: blobs, database: h.core.database))
         try await h.env.withWorker(registry, TestEnv.fastWorker(queues: [.init("scan"), .init("optimize"), .init("maintenance")])) {
             (_: JobWorkerService) async throws in
             try await eventually("\(count) files through the pipeline", timeout: .seconds(120)) {

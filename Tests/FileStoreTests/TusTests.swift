@@ -101,6 +101,8 @@ import Testing
             try await client.execute(uri: location, method: .patch, headers: tus(h, token, stale), body: ByteBuffer(bytes: [2])) { (r: TestResponse) throws in
                 #expect(r.status == .conflict)
                 #expect(errorCode(r) == "MELMASTOON.FILE.UPLOAD_OFFSET_MISMATCH")
+                // Errors of the tus routes carry Tus-Resumable too (the tus group's middleware).
+                #expect(r.headers[name("Tus-Resumable")] == "1.0.0")
             }
             var noVersion = h.headers(token, patch)
             noVersion[name("Upload-Offset")] = "40"
@@ -160,6 +162,9 @@ import Testing
             try await client.execute(uri: "/v1/uploads", method: .post, headers: tus(h, token)) { #expect($0.status == .badRequest) }
             // An expired upload answers 410.
             let expiring = try await client.execute(uri: "/v1/uploads", method: .post, headers: tus(h, token, [name("Upload-Length"): "10"])) { $0.headers[.location] ?? "" }
+            try await client.execute(uri: expiring, method: .patch,
+                                     headers: tus(h, token, [.contentType: "application/offset+octet-stream", name("Upload-Offset"): "0"]),
+                                     body: ByteBuffer(bytes: [1, 2, 3, 4])) { #expect($0.status == .noContent) }
             try await h.env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
                 try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
                 try await tx.query("UPDATE uploads SET expires_at = now() - interval '1 second' WHERE file_id IS NULL", logger: TestDatabase.logger)
@@ -168,11 +173,15 @@ import Testing
                 #expect(r.status == .gone)
                 #expect(errorCode(r) == "MELMASTOON.FILE.UPLOAD_EXPIRED")
             }
-            // The next upload the tenant creates sweeps the abandoned one away, data and row.
-            #expect(try await h.count("uploads", where: "completed_at IS NULL") == 1)
+            #expect(!h.blobFiles().filter { $0.hasPrefix(".partial/") }.isEmpty)
+            // Requests no longer sweep (the tenant's sweep job does): creating another upload leaves it be…
             try await client.execute(uri: "/v1/uploads", method: .post, headers: tus(h, token, [name("Upload-Length"): "10"])) { #expect($0.status == .created) }
+            #expect(try await h.count("uploads", where: "completed_at IS NULL") == 2)
+            // …and the sweep drops the abandoned one, row and parts, and nothing else.
+            #expect(try await h.core.tus.sweepExpired(tenant: TenantID("acme")) == 1)
             try await client.execute(uri: expiring, method: .head, headers: tus(h, token)) { #expect($0.status == .notFound) }
             #expect(try await h.count("uploads", where: "completed_at IS NULL") == 1)
+            #expect(h.blobFiles().filter { $0.hasPrefix(".partial/") }.isEmpty)
         }
     }
 
