@@ -8,7 +8,7 @@ import Storage
 
 /// Downloads: `GET|HEAD /v1/download/{tenant}/{file}/{variant}?exp&gen&kid&sig` (the signed URL is the
 /// credential) and `GET|HEAD /v1/files/{id}/content` (bearer token). Both go through
-FileCore's ``Downloads/openForDownload(tenant:id:variant:generation:)``, serve Range (206/416), ETag/If-None-Match (304),
+/// FileCore's ``Downloads/openForDownload(tenant:id:variant:generation:)``, serve Range (206/416), ETag/If-None-Match (304),
 /// a safe Content-Disposition and `X-Content-Type-Options: nosniff`.
 struct DownloadRoutes: Sendable {
     let core: FileCore

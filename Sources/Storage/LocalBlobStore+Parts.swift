@@ -66,12 +66,8 @@ extension LocalBlobStore {
             let target = folder.appendingPathComponent(Self.partName(offset))
             let stored = written
             try await pool.runIfActive {
-                defer { close(fd) }
-                guard stored > 0 else { unlink(tmp.path); return }
-                guard fsync(fd) == 0 else { throw POSIXFailure("fsync", tmp.path) }
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                guard rename(tmp.path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
-                try fsyncDirectory(folder)
+                guard stored > 0 else { close(fd); unlink(tmp.path); return }
+                try Self.commit(fd, tmp, to: target)
             }
             return written
         } catch {
@@ -136,14 +132,7 @@ extension LocalBlobStore {
                 }
             }
             let target = url(key)
-            try await pool.runIfActive {
-                guard fsync(out) == 0 else { throw POSIXFailure("fsync", tmp.path) }
-                close(out)
-                let dir = target.deletingLastPathComponent()
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                guard rename(tmp.path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
-                try fsyncDirectory(dir)
-            }
+            try await pool.runIfActive { try Self.commit(out, tmp, to: target) }
         } catch {
             try? await pool.runIfActive { close(out); unlink(tmp.path) }
             throw error

@@ -101,14 +101,7 @@ public struct LocalBlobStore: BlobStore {
                 try await writes.waitForAll()
             }
             let target = url(key)
-            try await pool.runIfActive {
-                guard fsync(fd) == 0 else { throw POSIXFailure("fsync", tmp.path) }
-                close(fd)
-                let dir = target.deletingLastPathComponent()
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                guard rename(tmp.path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
-                try fsyncDirectory(dir)
-            }
+            try await pool.runIfActive { try Self.commit(fd, tmp, to: target) }
         } catch {
             try? await pool.runIfActive { close(fd); unlink(tmp.path) }
             throw error
@@ -210,6 +203,19 @@ extension LocalBlobStore {
             try remove(folder)
             try? fsyncDirectory(folder.deletingLastPathComponent())
         }
+    }
+}
+
+extension LocalBlobStore {
+    /// Makes the temporary file `tmp` (open as `fd`, which this closes) the durable file `target`: fsync,
+    /// rename into place, fsync of the directory. Readers see the whole file or none.
+    static func commit(_ fd: Int32, _ tmp: URL, to target: URL) throws {
+        guard fsync(fd) == 0 else { throw POSIXFailure("fsync", tmp.path) }
+        close(fd)
+        let dir = target.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        guard rename(tmp.path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
+        try fsyncDirectory(dir)
     }
 }
 

@@ -51,7 +51,7 @@ import Testing
             let repo = FileRepository(logger: TestDatabase.logger)
             let payload: String = try await env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
                 try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
-                try await repo.ensureTenant(tenant, on: tx)
+                try await TenantRepository(logger: TestDatabase.logger).ensureTenant(tenant, on: tx)
                 try await repo.insertUploaded(file, on: tx)
                 try await repo.outbox(file, topic: "file.uploaded.v1", traceContext: nil, on: tx)
                 var text = ""
