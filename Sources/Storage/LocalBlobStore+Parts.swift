@@ -21,12 +21,7 @@ extension LocalBlobStore {
         where S.Element == ByteBuffer {
         guard upload.kind == .upload else { throw FileError(.invalidID, "\(upload) is not an upload id") }
         let folder = partsURL(tenant: tenant, upload: upload)
-        let tmp = root.appendingPathComponent(".tmp/\(UUID().uuidString)")
-        let fd = try await pool.runIfActive { () throws -> Int32 in
-            let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw POSIXFailure("open", tmp.path) }
-            return fd
-        }
+        let (tmp, fd) = try await temporaryFile()
         var sha1 = Insecure.SHA1(), sha256 = SHA256()
         var written: Int64 = 0
         do {
@@ -101,12 +96,7 @@ extension LocalBlobStore {
         guard offset == length else {
             throw FileError(.blobMissing, "the parts of upload \(upload) hold \(offset) of its \(length) bytes")
         }
-        let tmp = root.appendingPathComponent(".tmp/\(UUID().uuidString)")
-        let out = try await pool.runIfActive { () throws -> Int32 in
-            let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw POSIXFailure("open", tmp.path) }
-            return fd
-        }
+        let (tmp, out) = try await temporaryFile()
         var hasher = SHA256()
         do {
             for part in chain {

@@ -67,12 +67,7 @@ public struct LocalBlobStore: BlobStore {
 
     public func put<S: AsyncSequence & Sendable>(_ key: ObjectKey, body: S, limit: Int64?) async throws -> BlobInfo
         where S.Element == ByteBuffer {
-        let tmp = root.appendingPathComponent(".tmp/\(UUID().uuidString)")
-        let fd = try await pool.runIfActive { () throws -> Int32 in
-            let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw POSIXFailure("open", tmp.path) }
-            return fd
-        }
+        let (tmp, fd) = try await temporaryFile()
         var hasher = SHA256()
         var size: Int64 = 0
         do {
@@ -207,6 +202,18 @@ extension LocalBlobStore {
 }
 
 extension LocalBlobStore {
+    /// A new, empty temporary file in `<root>/.tmp` (the store's filesystem, so it can be renamed into place),
+    /// open for writing.
+    func temporaryFile() async throws -> (URL, Int32) {
+        let tmp = root.appendingPathComponent(".tmp/\(UUID().uuidString)")
+        let fd = try await pool.runIfActive { () throws -> Int32 in
+            let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw POSIXFailure("open", tmp.path) }
+            return fd
+        }
+        return (tmp, fd)
+    }
+
     /// Makes the temporary file `tmp` (open as `fd`, which this closes) the durable file `target`: fsync,
     /// rename into place, fsync of the directory. Readers see the whole file or none.
     static func commit(_ fd: Int32, _ tmp: URL, to target: URL) throws {
