@@ -1,12 +1,6 @@
 import Domain
 import JobKit
 
-/// The args of a per-tenant sweep job: none. The tenant is the job row's `tenant_id`, read in one place
-/// (``SweepJobs/tenant(of:)``).
-public struct SweepJobArgs: Codable, Sendable, Hashable {
-    public init() {}
-}
-
 /// The per-tenant sweep jobs, built in one place for the leader tasks: one job per tenant and kind, unique
 /// while pending (key `<kind>:<tenant>`), the tenant in the row's `tenant_id`.
 public enum SweepJobs {

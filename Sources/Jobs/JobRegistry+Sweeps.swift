@@ -3,14 +3,6 @@ import Logging
 import PostgresNIO
 import Storage
 
-/// The two sweep leader tasks, built together by ``JobKit/JobRegistry/registerSweeps(postgres:system:blobs:logger:configuration:)``.
-public struct SweepTasks: Sendable {
-    /// Fans out `uploads.sweep` jobs.
-    public let uploads: UploadSweepTask
-    /// Fans out `idempotency_keys.sweep` jobs.
-    public let idempotencyKeys: IdempotencySweepTask
-}
-
 extension JobRegistry {
     /// Registers the per-tenant sweep handlers (`uploads.sweep`, `idempotency_keys.sweep`, on
     /// ``SweepConfiguration/queue``) and returns the leader tasks that enqueue their jobs.
