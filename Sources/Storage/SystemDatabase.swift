@@ -34,18 +34,18 @@ public struct SystemDatabase: Sendable {
 
     /// Tenants in id order after `after` (`nil`: from the first), at most `limit`.
     public func tenants(after: TenantID? = nil, limit: Int) async throws -> [TenantID] {
-        try await tenantIDs(postgres.query("SELECT filestore_system.tenants(\(after?.value), \(limit))", logger: logger))
+        try await tenantIDs(postgres.query("SELECT filestore_system.tenants(\(after?.value)::text, \(Int32(clamping: limit)))", logger: logger))
     }
 
     /// Tenants (id order, after `after`, at most `limit`) with an abandoned upload: unfinished, past its
     /// `expires_at`, not under a live lease.
     public func tenantsWithExpiredUploads(after: TenantID? = nil, limit: Int) async throws -> [TenantID] {
-        try await tenantIDs(postgres.query("SELECT filestore_system.tenants_with_expired_uploads(\(after?.value), \(limit))", logger: logger))
+        try await tenantIDs(postgres.query("SELECT filestore_system.tenants_with_expired_uploads(\(after?.value)::text, \(Int32(clamping: limit)))", logger: logger))
     }
 
     /// Tenants (id order, after `after`, at most `limit`) with an idempotency key past its `expires_at`.
     public func tenantsWithExpiredIdempotencyKeys(after: TenantID? = nil, limit: Int) async throws -> [TenantID] {
-        try await tenantIDs(postgres.query("SELECT filestore_system.tenants_with_expired_idempotency_keys(\(after?.value), \(limit))",
+        try await tenantIDs(postgres.query("SELECT filestore_system.tenants_with_expired_idempotency_keys(\(after?.value)::text, \(Int32(clamping: limit)))",
                                            logger: logger))
     }
 

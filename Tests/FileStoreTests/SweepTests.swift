@@ -32,7 +32,7 @@ struct SweepFixture: Sendable {
 
     func tenant(_ id: String) async throws -> TenantID {
         let tenant = try TenantID(id)
-        try await database.transaction(tenant) { tx in
+        _ = try await database.transaction(tenant) { tx in
             try await tx.query("INSERT INTO tenants (id, name) VALUES (\(id), \(id)) ON CONFLICT DO NOTHING", logger: TestDatabase.logger)
         }
         return tenant
@@ -43,7 +43,7 @@ struct SweepFixture: Sendable {
     @discardableResult
     func upload(_ tenant: TenantID, expiresIn: Int, leasedFor: Int? = nil, completed: Bool = false) async throws -> PrefixedID {
         let id = PrefixedID(.upload)
-        try await database.transaction(tenant) { tx in
+        _ = try await database.transaction(tenant) { tx in
             try await tx.query("""
                 INSERT INTO uploads (id, tenant_id, length, expires_at, locked_by, locked_until, completed_at)
                 VALUES (\(id.description), \(tenant.value), 100, now() + \(expiresIn) * interval '1 second',
@@ -59,7 +59,7 @@ struct SweepFixture: Sendable {
 
     /// An idempotency key of `tenant` expiring `expiresIn` seconds from now (negative: expired).
     func key(_ tenant: TenantID, _ key: String, expiresIn: Int) async throws {
-        try await database.transaction(tenant) { tx in
+        _ = try await database.transaction(tenant) { tx in
             try await tx.query("""
                 INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, expires_at)
                 VALUES (\(tenant.value), \(key), 'h', 201, now() + \(expiresIn) * interval '1 second')
