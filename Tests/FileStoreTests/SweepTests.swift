@@ -245,11 +245,14 @@ struct SweepFixture: Sendable {
             var registry = JobRegistry()
             _ = registry.registerSweeps(postgres: f.app, system: f.system, blobs: f.blobs, logger: TestDatabase.logger,
                                         configuration: configuration)
-            try await f.env.withWorker(registry, TestEnv.fastWorker(queues: Self.maintenance)) { _ in
+            // A long lease: a job rescued under load and run twice would delete twice its share.
+            try await f.env.withWorker(registry, TestEnv.fastWorker(queues: Self.maintenance, lease: .seconds(60))) { _ in
                 try await f.env.client.enqueue(SweepJobs.idempotencyKeys(acme, configuration: configuration))
                 try await f.env.client.enqueue(SweepJobs.uploads(acme, configuration: configuration))
                 try await eventually("both jobs complete") { try await f.env.count(.completed, queue: "maintenance") == 2 }
                 // The oldest expiry goes first: old-4 (expired longest) is among the deleted.
+                let attempts = try await f.env.scalar("SELECT max(attempt)::int8 FROM jobkit.jobs", as: Int64.self)
+                #expect(attempts == 1, "each job ran once")
                 #expect(try await f.keys(acme) == ["old-0"])
                 #expect(try await f.uploads(acme).count == 1)
                 // The same jobs again: the rest goes, and once nothing is left a run changes nothing.
