@@ -41,9 +41,14 @@ CONF
     as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 start >/dev/null
     log "postgres started on 127.0.0.1:$PORT (data $DATA)"
   fi
-  # filestore owns the schema (migrations); filestore_app is the service's role: owns nothing, no BYPASSRLS.
+  # filestore owns the schema (migrations); filestore_app is the service's role: owns nothing, no BYPASSRLS;
+  # filestore_system is the leader tasks' cross-tenant role: no table rights, only the functions of migration
+  # 0008 (docs/DATABASE_ROLES.md).
   psql_admin -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='filestore') THEN CREATE ROLE filestore LOGIN CREATEDB; END IF; END\$\$;"
   psql_admin -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='filestore_app') THEN CREATE ROLE filestore_app LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END\$\$;"
+  psql_admin -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='filestore_system') THEN CREATE ROLE filestore_system LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END\$\$;"
+  # A cluster made before the role existed may hold it from migration 0008 as NOLOGIN.
+  psql_admin -c "ALTER ROLE filestore_system LOGIN"
   psql_admin -tc "SELECT 1 FROM pg_database WHERE datname='filestore'" | grep -q 1 || psql_admin -c "CREATE DATABASE filestore OWNER filestore"
 }
 

@@ -71,6 +71,15 @@ public enum TestDatabase {
         return c
     }
 
+    /// The leader tasks' cross-tenant role (`filestore_system`: no table rights, only the functions of
+    /// migration 0008) on `config`'s database.
+    public static func systemRole(_ config: DatabaseConfiguration) -> DatabaseConfiguration {
+        var c = config
+        c.username = ProcessInfo.processInfo.environment["TEST_SYSTEM_ROLE"] ?? "filestore_system"
+        c.password = nil
+        return c
+    }
+
     /// Runs `body` against a fresh, migrated database that is dropped afterwards.
     public static func with<T: Sendable>(_ body: (TestEnv) async throws -> T) async throws -> T {
         let template = try await template.get()
