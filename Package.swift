@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "JobKit", "Domain", "Storage", "Scanning", "Imaging",
+                "JobKit", "Domain", "Storage", "FileCore", "Scanning", "Imaging",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -83,4 +83,11 @@ public struct IdempotencyStore: Sendable {
                                        body: outcome.body, on: tx)
         }
     }
+
+    /// Deletes up to `limit` of the tenant's expired keys (an expired key is never replayed anyway: a claim takes
+    /// it over). For the per-tenant sweep job. Returns how many went.
+    @discardableResult
+    public func sweepExpired(tenant: TenantID, limit: Int = 1000) async throws -> Int {
+        try await core.database.transaction(tenant) { tx in try await repository.deleteExpired(limit: limit, on: tx) }
+    }
 }

@@ -30,13 +30,18 @@ public struct TusUploads: Sendable {
         return upload
     }
 
-    /// Drops up to `limit` of the tenant's abandoned uploads (expired, unfinished, not being written): rows and
-    /// parts. For the per-tenant sweep job; row-level security keeps it inside the tenant.
+    /// Drops up to `limit` of the tenant's abandoned uploads (expired, unfinished, not under a live lease): rows
+    /// and parts. The parts are removed before the transaction commits, so a failure leaves the rows to be swept
+    /// again (removing parts already gone is no error). For the per-tenant sweep job; row-level security keeps it
+    /// inside the tenant. Returns how many uploads went.
     @discardableResult
     public func sweepExpired(tenant: TenantID, limit: Int = 100) async throws -> Int {
-        let ids = try await core.database.transaction(tenant) { tx in try await repository.deleteExpired(limit: limit, on: tx) }
-        for id in ids { try? await core.blobs(of: tenant).deletePartial(upload: id) }
-        return ids.count
+        let blobs = core.blobs(of: tenant)
+        return try await core.database.transaction(tenant) { tx in
+            let ids = try await repository.deleteExpired(limit: limit, on: tx)
+            for id in ids { try await blobs.deletePartial(upload: id) }
+            return ids.count
+        }
     }
 
     /// The upload's state, or `NOT_FOUND` (another tenant's uploads are invisible) / `UPLOAD_EXPIRED`.

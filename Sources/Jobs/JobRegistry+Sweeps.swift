@@ -1,6 +1,5 @@
+import FileCore
 import JobKit
-import Logging
-import PostgresNIO
 import Storage
 
 extension JobRegistry {
@@ -8,15 +7,14 @@ extension JobRegistry {
     /// ``SweepConfiguration/queue``) and returns the leader tasks that enqueue their jobs.
     ///
     /// - Parameters:
-    ///   - postgres: the app pool (`filestore_app`): the handlers' tenant transactions and the enqueues.
+    ///   - core: the application layer on the app pool (`filestore_app`): the handlers' tenant transactions,
+    ///     the enqueues, and the blob store holding the uploads' parts.
     ///   - system: the system path (`filestore_system`), only read by the leader tasks.
-    ///   - blobs: the store holding the uploads' partial data.
-    public mutating func registerSweeps(postgres: PostgresClient, system: SystemDatabase, blobs: any ResumableBlobStore,
-                                        logger: Logger, configuration: SweepConfiguration = SweepConfiguration()) -> SweepTasks {
-        let database = TenantDatabase(postgres: postgres, logger: logger)
-        register(SweepUploadsWorker(database: database, blobs: blobs, configuration: configuration))
-        register(SweepIdempotencyKeysWorker(database: database, configuration: configuration))
-        let jobs = JobClient(postgres: postgres, logger: logger)
+    public mutating func registerSweeps(core: FileCore, system: SystemDatabase,
+                                        configuration: SweepConfiguration = SweepConfiguration()) -> SweepTasks {
+        register(SweepUploadsWorker(core: core, configuration: configuration))
+        register(SweepIdempotencyKeysWorker(core: core, configuration: configuration))
+        let jobs = JobClient(postgres: core.database.postgres, logger: core.database.logger)
         return SweepTasks(uploads: UploadSweepTask(system: system, jobs: jobs, configuration: configuration),
                           idempotencyKeys: IdempotencySweepTask(system: system, jobs: jobs, configuration: configuration))
     }

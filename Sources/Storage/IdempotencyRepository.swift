@@ -61,4 +61,18 @@ public struct IdempotencyRepository: Sendable {
     public func abandon(_ key: String, on tx: PostgresConnection) async throws {
         try await tx.query("DELETE FROM idempotency_keys WHERE key = \(key) AND status IS NULL", logger: logger)
     }
+
+    /// Deletes at most `limit` keys of the transaction's tenant that are past `expires_at`, oldest expiry first,
+    /// skipping rows another transaction holds. Returns how many were deleted.
+    public func deleteExpired(limit: Int, on tx: PostgresConnection) async throws -> Int {
+        let rows = try await tx.query("""
+            DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (
+              SELECT tenant_id, key FROM idempotency_keys WHERE expires_at < now()
+              ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+            """, logger: logger)
+        var deleted = 0
+        for try await _ in rows { deleted += 1 }
+        return deleted
+    }
 }

@@ -1,4 +1,5 @@
 import Domain
+import FileCore
 import Foundation
 import JobKit
 import Jobs
@@ -16,6 +17,8 @@ struct SweepFixture: Sendable {
     let system: SystemDatabase
     let blobs: LocalBlobStore
     var database: TenantDatabase { TenantDatabase(postgres: app, logger: TestDatabase.logger) }
+    /// The application layer on the app pool and this fixture's blob store.
+    var core: FileCore { FileCore(database: database, blobs: blobs) }
 
     static func with(_ body: (SweepFixture) async throws -> Void) async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
@@ -53,7 +56,7 @@ struct SweepFixture: Sendable {
                 """, logger: TestDatabase.logger)
         }
         let bytes = AsyncStream<ByteBuffer> { $0.yield(ByteBuffer(bytes: Array(repeating: UInt8(7), count: 10))); $0.finish() }
-        _ = try await blobs.appendPartial(tenant: tenant, upload: id, at: 0, body: bytes, limit: nil, checksum: nil)
+        _ = try await blobs.putPart(tenant: tenant, upload: id, at: 0, body: bytes, limit: nil, checksum: nil)
         return id
     }
 
@@ -122,7 +125,7 @@ struct SweepFixture: Sendable {
             try await f.key(idle, "k", expiresIn: 3600)
 
             var registry = JobRegistry()
-            let tasks = registry.registerSweeps(postgres: f.app, system: f.system, blobs: f.blobs, logger: TestDatabase.logger)
+            let tasks = registry.registerSweeps(core: f.core, system: f.system)
             #expect(tasks.uploads.name == "uploads.sweep")
             #expect(tasks.idempotencyKeys.name == "idempotency_keys.sweep")
             #expect(tasks.uploads.interval == .seconds(300))
@@ -173,7 +176,7 @@ struct SweepFixture: Sendable {
             let others = try await f.upload(beta, expiresIn: -60)
 
             var registry = JobRegistry()
-            _ = registry.registerSweeps(postgres: f.app, system: f.system, blobs: f.blobs, logger: TestDatabase.logger)
+            _ = registry.registerSweeps(core: f.core, system: f.system)
             // Only acme's job: beta's expired upload must survive it.
             try await f.env.client.enqueue(SweepJobs.uploads(acme))
             try await f.env.withWorker(registry, TestEnv.fastWorker(queues: Self.maintenance)) { _ in
@@ -198,7 +201,7 @@ struct SweepFixture: Sendable {
             try await f.key(beta, "old", expiresIn: -60)
 
             var registry = JobRegistry()
-            _ = registry.registerSweeps(postgres: f.app, system: f.system, blobs: f.blobs, logger: TestDatabase.logger)
+            _ = registry.registerSweeps(core: f.core, system: f.system)
             try await f.env.client.enqueue(SweepJobs.idempotencyKeys(acme))
             try await f.env.withWorker(registry, TestEnv.fastWorker(queues: Self.maintenance)) { _ in
                 try await eventually("the sweep job completes") { try await f.env.count(.completed, queue: "maintenance") == 1 }
@@ -217,7 +220,7 @@ struct SweepFixture: Sendable {
             try await f.key(beta, "fresh", expiresIn: 3600)
 
             var registry = JobRegistry()
-            let tasks = registry.registerSweeps(postgres: f.app, system: f.system, blobs: f.blobs, logger: TestDatabase.logger)
+            let tasks = registry.registerSweeps(core: f.core, system: f.system)
             try await f.env.withWorker(registry, TestEnv.fastWorker(queues: Self.maintenance)) { _ in
                 #expect(try await tasks.uploads.run() == 2)
                 #expect(try await tasks.idempotencyKeys.run() == 1)
@@ -243,7 +246,7 @@ struct SweepFixture: Sendable {
             // Batches of two, at most two per job: each job deletes four of the five rows.
             let configuration = SweepConfiguration(batchSize: 2, maxBatchesPerJob: 2)
             var registry = JobRegistry()
-            _ = registry.registerSweeps(postgres: f.app, system: f.system, blobs: f.blobs, logger: TestDatabase.logger,
+            _ = registry.registerSweeps(core: f.core, system: f.system,
                                         configuration: configuration)
             // A long lease: a job rescued under load and run twice would delete twice its share.
             try await f.env.withWorker(registry, TestEnv.fastWorker(queues: Self.maintenance, lease: .seconds(60))) { _ in
@@ -273,7 +276,7 @@ struct SweepFixture: Sendable {
             let acme = try await f.tenant("acme")
             try await f.key(acme, "old", expiresIn: -60)
             var registry = JobRegistry()
-            _ = registry.registerSweeps(postgres: f.app, system: f.system, blobs: f.blobs, logger: TestDatabase.logger)
+            _ = registry.registerSweeps(core: f.core, system: f.system)
             try await f.env.client.enqueue(JobInsert(kind: SweepIdempotencyKeysWorker.kind, queue: "maintenance"))
             try await f.env.withWorker(registry, TestEnv.fastWorker(queues: Self.maintenance)) { _ in
                 try await eventually("the job is cancelled") { try await f.env.count(.cancelled, queue: "maintenance") == 1 }

@@ -1,4 +1,5 @@
 import Domain
+import FileCore
 import Foundation
 import JobKit
 import PostgresNIO
@@ -132,10 +133,8 @@ import Testing
                 for try await n in rows.decode(Int64.self) { #expect(n == 0, "\(table) visible to filestore_app with no tenant set") }
             }
             // Beta's sweep cannot reach acme's rows either.
-            let deleted = try await f.database.transaction(beta) { tx in
-                try await SweepRepository(logger: TestDatabase.logger).deleteExpiredUploads(limit: 100, on: tx)
-            }
-            #expect(deleted.isEmpty)
+            let deleted = try await f.core.tus.sweepExpired(tenant: beta, limit: 100)
+            #expect(deleted == 0)
             #expect(try await f.uploads(acme) == [upload.description])
         }
     }
