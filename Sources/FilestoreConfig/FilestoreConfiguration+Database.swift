@@ -32,7 +32,14 @@ extension FilestoreConfiguration {
         }
 
         static func parse(_ text: String) throws -> DatabaseConfiguration? {
-            do { return try DatabaseConfiguration(url: text) } catch let error as JobKitError { throw Detail(error.message) }
+            do { return try DatabaseConfiguration(url: text) } catch let error as JobKitError {
+                // JobKit's message may quote the URL: never with its password.
+                var detail = error.message.replacingOccurrences(of: text, with: redactedURL(text))
+                if let password = URLComponents(string: text)?.password, !password.isEmpty {
+                    detail = detail.replacingOccurrences(of: password, with: "***")
+                }
+                throw Detail(detail)
+            }
         }
 
         /// The URL with its password replaced by `***`.

@@ -49,10 +49,11 @@ extension FilestoreConfiguration {
                 try SigningKey.parseList($0)
             } ?? []
             let fileVariable = variable + "_FILE"
-            guard let (path, source) = r.raw(fileVariable) else {
+            guard let file = r.raw(fileVariable) else {
                 r.record(fileVariable, nil, .default)
                 return inline
             }
+            let (path, source) = file
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription

@@ -35,10 +35,11 @@ struct SettingsReader {
                               redact: (String) -> String = { _ in "<redacted>" },
                               _ parse: (String) throws -> T?) throws -> T? {
         let found = raw(variable, secret: secret)
-        guard let (text, source) = found ?? defaultText.map({ ($0, ConfigurationSource.default) }) else {
+        guard let setting = found ?? defaultText.map({ (text: $0, source: ConfigurationSource.default) }) else {
             record(variable, nil, .default, secret: secret)
             return nil
         }
+        let (text, source) = setting
         let shown = secret ? redact(text) : text
         let value: T?
         do { value = try parse(text) } catch let error as ConfigurationError { throw error } catch {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One HMAC key: an id clients and URLs name, and its secret (32 bytes or more). Its description never shows
 /// the secret.
 public struct SigningKey: Sendable, Hashable, CustomStringConvertible {

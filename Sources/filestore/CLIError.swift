@@ -4,12 +4,7 @@ import PostgresNIO
 /// A failure reported to the operator as one line on stderr and exit code 1.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
-    /// The database could not be reached or answered with an error (`migrate --status` exits 5 on it).
-    var isDatabaseError = false
-    init(_ description: String, isDatabaseError: Bool = false) {
-        self.description = description
-        self.isDatabaseError = isDatabaseError
-    }
+    init(_ description: String) { self.description = description }
 }
 
 /// Runs `body` and turns the queue's and the database's errors into one clear line for the operator — the one
@@ -18,6 +13,6 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do { return try await body() } catch let error as JobKitError {
         throw CLIError(error.description)
     } catch let error as PSQLError {
-        throw CLIError("database error: \(String(reflecting: error))", isDatabaseError: true)
+        throw CLIError("database error: \(String(reflecting: error))")
     }
 }

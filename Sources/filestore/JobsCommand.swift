@@ -81,12 +81,12 @@ struct JobsCommand: AsyncParsableCommand {
             if count == 1 {
                 let result = try await withJobClient(configuration.database) { try await $0.enqueue(insert) }
                 switch result {
-                case .inserted(let id): json ? try printJSON(EnqueueOutput(id: id, inserted: true)) : print("enqueued job \(id)")
-                case .duplicate(let id): json ? try printJSON(EnqueueOutput(id: id, inserted: false)) : print("duplicate of job \(id); nothing enqueued")
+                case .inserted(let id): if json { try printJSON(EnqueueOutput(id: id, inserted: true)) } else { print("enqueued job \(id)") }
+                case .duplicate(let id): if json { try printJSON(EnqueueOutput(id: id, inserted: false)) } else { print("duplicate of job \(id); nothing enqueued") }
                 }
             } else {
                 let n = try await withJobClient(configuration.database) { try await $0.enqueueMany(Array(repeating: insert, count: count)) }
-                json ? try printJSON(EnqueueManyOutput(inserted: n)) : print("enqueued \(n) job(s)")
+                if json { try printJSON(EnqueueManyOutput(inserted: n)) } else { print("enqueued \(n) job(s)") }
             }
         }
     }
@@ -96,7 +96,10 @@ struct JobsCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         var flags: [String: String] { db.flags }
         @Argument(help: "Job ids.") var ids: [String]
-        func run(configuration: FilestoreConfiguration) async throws { try await runAction("retried", ids, db) { try await $0.retry(ids: $1) } }
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
+            try await runAction("retried", ids, configuration, json: json) { try await $0.retry(ids: $1) }
+        }
     }
 
     struct Cancel: ConfiguredCommand {
@@ -104,7 +107,10 @@ struct JobsCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         var flags: [String: String] { db.flags }
         @Argument(help: "Job ids.") var ids: [String]
-        func run(configuration: FilestoreConfiguration) async throws { try await runAction("cancelled", ids, db) { try await $0.cancel(ids: $1) } }
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
+            try await runAction("cancelled", ids, configuration, json: json) { try await $0.cancel(ids: $1) }
+        }
     }
 
     struct Discard: ConfiguredCommand {
@@ -112,15 +118,19 @@ struct JobsCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         var flags: [String: String] { db.flags }
         @Argument(help: "Job ids.") var ids: [String]
-        func run(configuration: FilestoreConfiguration) async throws { try await runAction("discarded", ids, db) { try await $0.discard(ids: $1) } }
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
+            try await runAction("discarded", ids, configuration, json: json) { try await $0.discard(ids: $1) }
+        }
     }
 }
 
 /// Parses the ids, applies `action` and reports which jobs it changed.
-private func runAction(_ done: String, _ texts: [String], _ db: DatabaseOptions,
+private func runAction(_ done: String, _ texts: [String], _ configuration: FilestoreConfiguration, json: Bool,
                        _ action: @escaping @Sendable (JobClient, [Int64]) async throws -> [Int64]) async throws {
     let ids = try parseIDs(texts)
     let changed = try await withJobClient(configuration.database) { try await action($0, ids) }
+    if json { try printJSON(JobActionOutput(action: done, ids: changed)); return }
     print("\(done) \(changed.map(String.init).joined(separator: ", "))")
 }
 
@@ -200,7 +210,7 @@ struct QueuesCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON for scripts.") var json = false
         func run(configuration: FilestoreConfiguration) async throws {
             try await withJobClient(configuration.database) { try await $0.setPaused(true, queue: queue) }
-            json ? try printJSON(QueuePausedOutput(queue: queue, paused: true)) : print("paused \(queue)")
+            if json { try printJSON(QueuePausedOutput(queue: queue, paused: true)) } else { print("paused \(queue)") }
         }
     }
 
@@ -212,7 +222,7 @@ struct QueuesCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON for scripts.") var json = false
         func run(configuration: FilestoreConfiguration) async throws {
             try await withJobClient(configuration.database) { try await $0.setPaused(false, queue: queue) }
-            json ? try printJSON(QueuePausedOutput(queue: queue, paused: false)) : print("resumed \(queue)")
+            if json { try printJSON(QueuePausedOutput(queue: queue, paused: false)) } else { print("resumed \(queue)") }
         }
     }
 

@@ -33,11 +33,14 @@ struct MigrateCommand: ConfiguredCommand {
     private func reportStatus(_ migrations: [Migrator.Migration], _ database: FilestoreConfiguration.Database) async throws {
         let applied: [Int: String]
         do {
+            // One direct connection first: a pool would keep retrying an unreachable server.
+            try await database.migration.connect(logger: makeLogger("filestore.migrate")).close()
             applied = try await withJobClient(database, migrating: true) { client in
                 try await Migrator(postgres: client.postgres, logger: makeLogger("filestore.migrate")).appliedVersions()
             }
-        } catch let error as CLIError where error.isDatabaseError {
-            FileHandle.standardError.write(Data("filestore: cannot read the migration status: \(error)\n".utf8))
+        } catch {
+            let reason = (error as? CLIError)?.description ?? String(reflecting: error)
+            FileHandle.standardError.write(Data("filestore: cannot read the migration status: \(reason)\n".utf8))
             throw ExitCode(MigrationStatus.unreachableExitCode)
         }
         let report = MigrationStatus(migrations: migrations, applied: applied)

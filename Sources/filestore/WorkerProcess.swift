@@ -34,10 +34,10 @@ struct FilestoreProcess {
         let database = configuration.database.service
         let worker = runsWorkers ? configuration.worker.jobWorkerConfiguration() : nil
         // Secrets and limits first: a process missing its keys stops before it touches the database.
-        let api = servesAPI ? try await FileAPIParts(configuration) : nil
+        let api = try await servesAPI ? FileAPIParts(configuration) : nil
         // Refuse to run against a database that is behind this build.
         try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, logger: logger)
-        let blobs = needsBlobs(worker) ? try makeBlobStore(configuration.blobs) : nil
+        let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs) : nil
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
         var services: [any Service] = [postgres]
         if let worker {

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func serveWithoutKeysStopsNamingThem() async throws {
-        let r = try await FilestoreCLI.run(["serve", "--api-port", "0"], env: ["DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"],
+        let r = try await FilestoreCLI.run(["serve"], env: ["DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"],
                                            timeout: .seconds(30))
         #expect(r.status == 64, "\(r.stderr)")
         #expect(r.stderr.contains("FILESTORE_JWT_KEYS"), "\(r.stderr)")
