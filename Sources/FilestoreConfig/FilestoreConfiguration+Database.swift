@@ -27,6 +27,7 @@ extension FilestoreConfiguration {
                 self.migration = migration
             } else {
                 migration = service
+                r.showLast(Self.redactedURL(service.url))
             }
             migrationsDirectory = try r.optional("FILESTORE_MIGRATIONS_DIR", accepts: "a folder of NNNN_name.sql files") { $0 }
         }

@@ -28,6 +28,11 @@ struct SettingsReader {
         entries.append(ConfigurationEntry(section: section, variable: variable, value: value, source: source, secret: secret))
     }
 
+    /// Shows `value` for the setting recorded last (an unset setting whose default is another's value).
+    mutating func showLast(_ value: String) {
+        if !entries.isEmpty { entries[entries.count - 1].value = value }
+    }
+
     /// Reads and parses `variable`; `nil` when it is unset (and so is `defaultText`). `parse` returns `nil` or
     /// throws (its error becomes the message's detail) for a value it does not accept. A secret's value is
     /// neither recorded nor repeated in an error: `redact` says what to show instead.
