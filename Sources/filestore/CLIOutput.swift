@@ -42,3 +42,10 @@ struct QueueLimitOutput: Encodable {
         try c.encode(globalLimit, forKey: .globalLimit)
     }
 }
+
+/// `files release|confirm`: the file and the state it is in now.
+struct FileOverrideOutput: Encodable {
+    var action: String
+    var fileID: String
+    var state: String
+}

@@ -16,6 +16,7 @@ struct FilesCommand: AsyncParsableCommand {
         @Option(help: "The tenant the file belongs to.") var tenant: String
         @Option(help: "Why (required; kept in the audit log).") var reason: String
         @Option(help: "Who decides (kept in the audit log).") var actor = "operator"
+        @Flag(help: "Print JSON for scripts.") var json = false
 
         func run(release: Bool) async throws {
             guard let fileID = PrefixedID(parsing: id, as: .file) else { throw ValidationError("'\(id)' is not a file id (med_…)") }
@@ -30,6 +31,7 @@ struct FilesCommand: AsyncParsableCommand {
                                                                tenant: tenantID, requestID: nil, traceContext: nil)
                 } catch let error as FileError { throw CLIError(error.description) }
             }
+            if json { try printJSON(FileOverrideOutput(action: release ? "released" : "confirmed", fileID: "\(file.id)", state: file.state.rawValue)); return }
             print("\(release ? "released" : "confirmed") \(file.id): now \(file.state.rawValue)")
         }
     }
