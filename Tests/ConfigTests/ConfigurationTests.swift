@@ -2,6 +2,7 @@ import Configuration
 import FilestoreConfig
 import Foundation
 import JobKit
+import TestSupport
 import Testing
 
 /// The configuration's parsing on in-memory providers: every kind of mistake stops the load with an error that
@@ -177,6 +178,18 @@ import Testing
         #expect(shown.contains("DATABASE_URL=postgres://app:***@db:5432/files"))
         #expect(c.database.service.password == "hunter2" && c.database.migration.username == "owner")
         #expect(c.keys.jwt.first?.description == "k1=<redacted>")
+    }
+
+    @Test func everySettingIsDocumentedAndEveryDocumentedSettingIsRead() throws {
+        let doc = try String(contentsOf: TestDatabase.repositoryRoot.appendingPathComponent("docs/CONFIGURATION.md"), encoding: .utf8)
+        // The first cell of each table row in the "### <section>" tables of the binary's settings.
+        let binarySection = doc.components(separatedBy: "### Outside the binary")[0]
+        let documented = Set(binarySection.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `") else { return nil }
+            return line.split(separator: "`")[1].description
+        })
+        let read = Set(try load([:]).entries.map(\.variable))
+        #expect(read == documented, "read, not documented: \(read.subtracting(documented)); documented, not read: \(documented.subtracting(read))")
     }
 
     @Test func byteSizesFormatBack() {
