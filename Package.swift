@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
     ],
     targets: [
         // The queue library: PostgreSQL, workers, leases, leader election. No file-storage knowledge.
@@ -116,10 +117,21 @@ let package = Package(
             name: "Scheduler",
             dependencies: ["JobKit"]
         ),
+        // The product's configuration: every setting read once, at start, from the environment and the
+        // command line (apple/swift-configuration) into one validated value.
+        .target(
+            name: "FilestoreConfig",
+            dependencies: [
+                "JobKit", "Jobs", "API", "Domain", "Scanning",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "filestore",
             dependencies: [
-                "JobKit", "Jobs", "API", "FileCore", "Scheduler", "Domain", "Storage", "Scanning", "Imaging", "CClamAV",
+                "JobKit", "Jobs", "API", "FileCore", "Scheduler", "Domain", "Storage", "Scanning", "Imaging", "CClamAV", "FilestoreConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -147,6 +159,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        // The configuration's parsing (in-memory providers) and the operator CLI as a process.
+        .testTarget(
+            name: "ConfigTests",
+            dependencies: [
+                "FilestoreConfig", "JobKit", "TestSupport",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

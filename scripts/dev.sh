@@ -20,6 +20,8 @@ if [[ -z ${FILESTORE_URL_KEYS:-} && -z ${FILESTORE_URL_KEYS_FILE:-} ]]; then
   export FILESTORE_URL_KEYS_FILE=$REPO/.data/url-keys
 fi
 export FILESTORE_BLOB_DIR=${FILESTORE_BLOB_DIR:-$REPO/.data/blobs}
+# Signed URLs come back absolute, on the address dev listens on (set it yourself when passing --api-port/--api-host).
+export FILESTORE_PUBLIC_URL=${FILESTORE_PUBLIC_URL:-http://${FILESTORE_HTTP_HOST:-127.0.0.1}:${FILESTORE_HTTP_PORT:-8080}}
 # Virus signatures: freshclam's folder when it has databases; otherwise (a fresh or offline machine) a
 # development folder with one test signature, so that uploads still go through the whole pipeline.
 if [[ -z ${FILESTORE_CLAMAV_DB:-} ]]; then
@@ -36,5 +38,6 @@ fi
 log "building"
 swift build --product filestore
 bin="$(swift build --show-bin-path)/filestore"
+log "effective settings (secrets redacted): $bin config   (every variable: docs/CONFIGURATION.md)"
 log "a token for tenant 'demo': $bin token issue --tenant demo --scope files:read files:write   (with FILESTORE_JWT_KEYS_FILE=$FILESTORE_JWT_KEYS_FILE)"
 exec "$bin" dev "$@"

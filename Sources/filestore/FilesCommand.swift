@@ -1,6 +1,7 @@
 import ArgumentParser
 import Domain
 import FileCore
+import FilestoreConfig
 import Foundation
 import JobKit
 import Storage
@@ -16,20 +17,22 @@ struct FilesCommand: AsyncParsableCommand {
         @Option(help: "The tenant the file belongs to.") var tenant: String
         @Option(help: "Why (required; kept in the audit log).") var reason: String
         @Option(help: "Who decides (kept in the audit log).") var actor = "operator"
+        @Flag(help: "Print JSON for scripts.") var json = false
 
         func run(release: Bool) async throws {
             guard let fileID = PrefixedID(parsing: id, as: .file) else { throw ValidationError("'\(id)' is not a file id (med_…)") }
             let tenantID: TenantID
             do { tenantID = try TenantID(tenant) } catch { throw ValidationError("invalid tenant '\(tenant)'") }
-            let blobDir = ProcessInfo.processInfo.environment["FILESTORE_BLOB_DIR"] ?? ".data/blobs"
-            let file = try await db.withClient { client in
-                let core = FileCore(database: TenantDatabase(postgres: client.postgres, logger: client.logger),
-                                    blobs: try makeBlobStore(directory: blobDir))
+            let configuration = try FilestoreConfiguration.fromProcessEnvironment(flags: db.flags)
+            let blobs = try makeBlobStore(configuration.blobs)
+            let file = try await withJobClient(configuration.database) { client in
+                let core = FileCore(database: TenantDatabase(postgres: client.postgres, logger: client.logger), blobs: blobs)
                 do {
                     return try await core.quarantine.resolve(fileID, release: release, reason: reason, actor: "cli:\(actor)",
                                                              tenant: tenantID, requestID: nil, traceContext: nil)
                 } catch let error as FileError { throw CLIError(error.description) }
             }
+            if json { try printJSON(FileOverrideOutput(action: release ? "released" : "confirmed", fileID: "\(file.id)", state: file.state.rawValue)); return }
             print("\(release ? "released" : "confirmed") \(file.id): now \(file.state.rawValue)")
         }
     }

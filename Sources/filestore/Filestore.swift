@@ -1,6 +1,6 @@
 import ArgumentParser
-import JobKit
-import PostgresNIO
+import FilestoreConfig
+import Foundation
 
 /// The one `filestore` binary: every process and operator command is a subcommand.
 @main
@@ -9,33 +9,34 @@ struct Filestore: AsyncParsableCommand {
         commandName: "filestore",
         abstract: "Multi-tenant file storage whose asynchronous work runs as rows of a PostgreSQL job table.",
         subcommands: [
-            DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, TokenCommand.self, FilesCommand.self,
-            JobsCommand.self, DLQCommand.self, QueuesCommand.self, BenchCommand.self,
+            DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, ConfigCommand.self, TokenCommand.self,
+            FilesCommand.self, JobsCommand.self, DLQCommand.self, QueuesCommand.self, BenchCommand.self,
         ]
     )
 
-    /// Installs the log handler (JSON lines by default), then parses and runs the command.
+    /// Parses the command line, reads the configuration once (a bad value stops here: the message on stderr,
+    /// exit 64), installs the log handler it names (JSON lines by default), then runs the command.
     static func main() async {
-        bootstrapLogging()
         do {
             var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
+            if let configured = command as? any ConfiguredCommand {
+                let configuration = try FilestoreConfiguration.fromProcessEnvironment(flags: configured.flags)
+                bootstrapLogging(configuration.logging)
+                try await configured.run(configuration: configuration)
             } else {
-                try command.run()
+                bootstrapLogging(try FilestoreConfiguration.loggingFromProcessEnvironment())
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
             }
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("filestore: \(error)\n".utf8))
+            exit(withError: ExitCode.validationFailure)
         } catch {
             exit(withError: error)
         }
-    }
-}
-
-/// Runs a long-running process and turns its failure into one clear line for the operator.
-func runReportingErrors(_ body: () async throws -> Void) async throws {
-    do { try await body() } catch let error as JobKitError {
-        throw CLIError(error.description)
-    } catch let error as PSQLError {
-        throw CLIError("database error: \(String(reflecting: error))")
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FilestoreConfig
 import Foundation
 import JobKit
 import Logging
@@ -6,58 +7,42 @@ import PostgresNIO
 
 /// Options every command that reaches the database takes.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $DATABASE_URL, else \(DatabaseConfiguration.defaultURL)).")
+    @Option(name: .customLong("database-url"),
+            help: "PostgreSQL URL (default: $DATABASE_URL, else \(FilestoreConfiguration.Database.defaultURL)); also used to migrate.")
     var databaseURL: String?
 
-    func configuration() throws -> DatabaseConfiguration {
-        let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? DatabaseConfiguration.defaultURL
-        do { return try DatabaseConfiguration(url: url) } catch let error as JobKitError {
-            throw ValidationError(error.message)
-        }
+    /// `--database-url` overrides both the service's and the migration connection.
+    var flags: [String: String] {
+        databaseURL.map { ["DATABASE_URL": $0, "MIGRATE_DATABASE_URL": $0] } ?? [:]
     }
 
-    /// The connection that applies migrations: the schema owner (`MIGRATE_DATABASE_URL`), which may differ
-    /// from the service's own role (`DATABASE_URL`, `filestore_app` in production). Defaults to the latter.
-    func migrationConfiguration() throws -> DatabaseConfiguration {
-        guard databaseURL == nil, let url = ProcessInfo.processInfo.environment["MIGRATE_DATABASE_URL"] else { return try configuration() }
-        do { return try DatabaseConfiguration(url: url) } catch let error as JobKitError {
-            throw ValidationError("MIGRATE_DATABASE_URL: \(error.message)")
-        }
-    }
-
-    /// Runs `body` with a running pool (on the migration connection when `migrating`), then shuts it down.
+    /// For commands that do not take the configuration yet: reads it (with this flag) and runs `body` with a
+    /// client, as ``withJobClient(_:migrating:_:)``.
     func withClient<T: Sendable>(migrating: Bool = false, _ body: @Sendable (JobClient) async throws -> T) async throws -> T {
-        let config = migrating ? try migrationConfiguration() : try configuration()
-        // A one-shot command: the pool's background chatter (e.g. a lease requested a moment before run()
-        // starts) is noise here; errors still reach the operator through the thrown error.
-        var background = makeLogger("filestore.postgres")
-        background.logLevel = .error
-        let postgres = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: background)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await postgres.run() }
-            defer { group.cancelAll() }
-            do {
-                return try await body(JobClient(postgres: postgres, logger: makeLogger("filestore.cli")))
-            } catch let error as JobKitError {
-                throw CLIError(error.description)
-            } catch let error as PSQLError {
-                throw CLIError("database error: \(String(reflecting: error))")
-            }
-        }
+        try await withJobClient(FilestoreConfiguration.fromProcessEnvironment(flags: flags).database, migrating: migrating, body)
     }
 }
 
-/// A failure reported to the operator as one line on stderr and exit code 1.
-struct CLIError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// Runs `body` with a running pool (on the migration connection when `migrating`), then shuts it down; the
+/// queue's and the database's errors become one line for the operator.
+func withJobClient<T: Sendable>(_ database: FilestoreConfiguration.Database, migrating: Bool = false,
+                                _ body: @Sendable (JobClient) async throws -> T) async throws -> T {
+    let config = migrating ? database.migration : database.service
+    // A one-shot command: the pool's background chatter (e.g. a lease requested a moment before run()
+    // starts) is noise here; errors still reach the operator through the thrown error.
+    var background = makeLogger("filestore.postgres")
+    background.logLevel = .error
+    let postgres = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: background)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await postgres.run() }
+        defer { group.cancelAll() }
+        return try await reportingErrors { try await body(JobClient(postgres: postgres, logger: makeLogger("filestore.cli"))) }
+    }
 }
 
-/// A logger whose level comes from `LOG_LEVEL` (default `info`).
+/// A logger; its level is the configuration's `LOG_LEVEL`, set on the handler when logging was bootstrapped.
 func makeLogger(_ label: String) -> Logger {
-    var logger = Logger(label: label)
-    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-    return logger
+    Logger(label: label)
 }
 
 /// Parses `2026-11-27T10:00:00Z`, or a relative `30m`, `2h`, `7d` ago.

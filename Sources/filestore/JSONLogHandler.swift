@@ -1,8 +1,9 @@
+import FilestoreConfig
 import Foundation
 import Logging
 
 /// One JSON object per line on stderr: `ts`, `level`, `logger`, `msg`, then the metadata (request id,
-/// tenant, job id, trace id, …) as top-level keys. Chosen with `LOG_FORMAT=json` (the default) or `text`.
+/// tenant, job id, trace id, …) as top-level keys, in sorted order. Chosen with `LOG_FORMAT=json` (the default) or `text`.
 struct JSONLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
@@ -41,16 +42,17 @@ struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Installs the process's log handler once, from `LOG_FORMAT` (`json` default, or `text`) and `LOG_LEVEL`.
-func bootstrapLogging(_ env: [String: String] = ProcessInfo.processInfo.environment) {
-    let level = env["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-    if env["LOG_FORMAT"] == "text" {
+/// Installs the process's log handler once, in the configured format and level (`LOG_FORMAT`, `LOG_LEVEL`).
+func bootstrapLogging(_ logging: FilestoreConfiguration.Logging) {
+    let level = logging.level
+    switch logging.format {
+    case .text:
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
             return h
         }
-    } else {
+    case .json:
         LoggingSystem.bootstrap { label in
             var h = JSONLogHandler(label: label)
             h.logLevel = level

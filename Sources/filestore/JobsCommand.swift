@@ -1,4 +1,5 @@
 import ArgumentParser
+import FilestoreConfig
 import Foundation
 import JobKit
 
@@ -7,9 +8,10 @@ struct JobsCommand: AsyncParsableCommand {
         commandName: "jobs", abstract: "Inspect, enqueue, retry, cancel and discard jobs.",
         subcommands: [List.self, Show.self, Enqueue.self, Retry.self, Cancel.self, Discard.self])
 
-    struct List: AsyncParsableCommand {
+    struct List: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Option(help: "Only jobs in this state (\(JobState.allCases.map(\.rawValue).joined(separator: ", "))).") var state: String?
         @Option(help: "Only jobs of this queue.") var queue: String?
         @Option(help: "Only jobs of this kind.") var kind: String?
@@ -23,23 +25,24 @@ struct JobsCommand: AsyncParsableCommand {
             guard limit > 0 else { throw ValidationError("--limit must be positive") }
         }
 
-        func run() async throws {
+        func run(configuration: FilestoreConfiguration) async throws {
             let filter = JobClient.JobFilter(states: state.flatMap(JobState.init(name:)).map { [$0] } ?? [],
                                              queue: queue, kind: kind, limit: limit)
-            let jobs = try await db.withClient { try await $0.list(filter) }
+            let jobs = try await withJobClient(configuration.database) { try await $0.list(filter) }
             if json { try printJSON(jobs) } else { print(jobs.isEmpty ? "no jobs" : jobRows(jobs)) }
         }
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Show one job with its args and every attempt's error.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Argument(help: "The job id.") var id: String
         @Flag(help: "Print JSON for scripts.") var json = false
 
-        func run() async throws {
+        func run(configuration: FilestoreConfiguration) async throws {
             let id = try parseIDs([self.id])[0]
-            let job = try await db.withClient { try await $0.job(id: id) }
+            let job = try await withJobClient(configuration.database) { try await $0.job(id: id) }
             if json { try printJSON(job); return }
             let fields: [(String, String)] = [
                 ("id", String(job.id)), ("state", job.state.rawValue), ("queue", job.queue), ("kind", job.kind),
@@ -56,9 +59,10 @@ struct JobsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Enqueue: AsyncParsableCommand {
+    struct Enqueue: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Enqueue jobs of a kind (e.g. noop for a drill).")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Argument(help: "The job kind.") var kind: String
         @Option(help: "Args as a JSON object.") var args = "{}"
         @Option(help: "How many identical jobs (one round trip).") var count = 1
@@ -69,51 +73,64 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(name: .customLong("unique-key"), help: "Refuse a duplicate while a job with this key is pending or running.") var uniqueKey: String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
-        func run() async throws {
+        func run(configuration: FilestoreConfiguration) async throws {
             guard count > 0 else { throw ValidationError("--count must be positive") }
             let insert = JobInsert(kind: kind, argsJSON: args, queue: queue, priority: priority, maxAttempts: maxAttempts,
                                    scheduledAt: delay.map { Date().addingTimeInterval($0) }, uniqueKey: uniqueKey)
             do { try insert.validate() } catch let e as JobKitError { throw ValidationError(e.message) }
             if count == 1 {
-                let result = try await db.withClient { try await $0.enqueue(insert) }
+                let result = try await withJobClient(configuration.database) { try await $0.enqueue(insert) }
                 switch result {
-                case .inserted(let id): json ? print("{\"id\":\(id),\"inserted\":true}") : print("enqueued job \(id)")
-                case .duplicate(let id): json ? print("{\"id\":\(id),\"inserted\":false}") : print("duplicate of job \(id); nothing enqueued")
+                case .inserted(let id): if json { try printJSON(EnqueueOutput(id: id, inserted: true)) } else { print("enqueued job \(id)") }
+                case .duplicate(let id): if json { try printJSON(EnqueueOutput(id: id, inserted: false)) } else { print("duplicate of job \(id); nothing enqueued") }
                 }
             } else {
-                let n = try await db.withClient { try await $0.enqueueMany(Array(repeating: insert, count: count)) }
-                json ? print("{\"inserted\":\(n)}") : print("enqueued \(n) job(s)")
+                let n = try await withJobClient(configuration.database) { try await $0.enqueueMany(Array(repeating: insert, count: count)) }
+                if json { try printJSON(EnqueueManyOutput(inserted: n)) } else { print("enqueued \(n) job(s)") }
             }
         }
     }
 
-    struct Retry: AsyncParsableCommand {
+    struct Retry: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Run jobs again now (any state but running).")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Argument(help: "Job ids.") var ids: [String]
-        func run() async throws { try await runAction("retried", ids, db) { try await $0.retry(ids: $1) } }
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
+            try await runAction("retried", ids, configuration, json: json) { try await $0.retry(ids: $1) }
+        }
     }
 
-    struct Cancel: AsyncParsableCommand {
+    struct Cancel: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel queued or running jobs.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Argument(help: "Job ids.") var ids: [String]
-        func run() async throws { try await runAction("cancelled", ids, db) { try await $0.cancel(ids: $1) } }
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
+            try await runAction("cancelled", ids, configuration, json: json) { try await $0.cancel(ids: $1) }
+        }
     }
 
-    struct Discard: AsyncParsableCommand {
+    struct Discard: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Move queued jobs to the dead-letter queue.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Argument(help: "Job ids.") var ids: [String]
-        func run() async throws { try await runAction("discarded", ids, db) { try await $0.discard(ids: $1) } }
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
+            try await runAction("discarded", ids, configuration, json: json) { try await $0.discard(ids: $1) }
+        }
     }
 }
 
 /// Parses the ids, applies `action` and reports which jobs it changed.
-private func runAction(_ done: String, _ texts: [String], _ db: DatabaseOptions,
+private func runAction(_ done: String, _ texts: [String], _ configuration: FilestoreConfiguration, json: Bool,
                        _ action: @escaping @Sendable (JobClient, [Int64]) async throws -> [Int64]) async throws {
     let ids = try parseIDs(texts)
-    let changed = try await db.withClient { try await action($0, ids) }
+    let changed = try await withJobClient(configuration.database) { try await action($0, ids) }
+    if json { try printJSON(JobActionOutput(action: done, ids: changed)); return }
     print("\(done) \(changed.map(String.init).joined(separator: ", "))")
 }
 
@@ -121,38 +138,40 @@ struct DLQCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dlq", abstract: "The dead-letter queue: discarded jobs.",
                                                     subcommands: [List.self, Replay.self])
 
-    struct List: AsyncParsableCommand {
+    struct List: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "List discarded jobs.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Option(help: "Only this queue.") var queue: String?
         @Option(help: "Only this kind.") var kind: String?
         @Option(help: "Discarded since (ISO-8601 or 30m/2h/7d).") var since: String?
         @Option(help: "At most this many.") var limit = 50
         @Flag(help: "Print JSON for scripts.") var json = false
-        func run() async throws {
+        func run(configuration: FilestoreConfiguration) async throws {
             let since = try self.since.map(parseSince)
-            let jobs = try await db.withClient {
+            let jobs = try await withJobClient(configuration.database) {
                 try await $0.list(.init(states: [.discarded], queue: queue, kind: kind, since: since, limit: limit))
             }
             if json { try printJSON(jobs) } else { print(jobs.isEmpty ? "the dead-letter queue is empty" : jobRows(jobs)) }
         }
     }
 
-    struct Replay: AsyncParsableCommand {
+    struct Replay: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Run discarded jobs again with fresh attempts.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Option(help: "Only this queue.") var queue: String?
         @Option(help: "Only this kind.") var kind: String?
         @Option(help: "Discarded since (ISO-8601 or 30m/2h/7d).") var since: String?
         @Option(help: "At most this many.") var limit = 10_000
         @Flag(name: .customLong("dry-run"), help: "Only say what would be replayed.") var dryRun = false
         @Flag(help: "Print JSON for scripts.") var json = false
-        func run() async throws {
+        func run(configuration: FilestoreConfiguration) async throws {
             let since = try self.since.map(parseSince)
-            let ids = try await db.withClient {
+            let ids = try await withJobClient(configuration.database) {
                 try await $0.replayDeadLetters(queue: queue, kind: kind, since: since, limit: limit, dryRun: dryRun)
             }
-            if json { print("{\"dry_run\":\(dryRun),\"ids\":[\(ids.map(String.init).joined(separator: ","))]}"); return }
+            if json { try printJSON(ReplayOutput(dryRun: dryRun, ids: ids)); return }
             print("\(dryRun ? "would replay" : "replayed") \(ids.count) job(s)\(ids.isEmpty ? "" : ": " + ids.prefix(50).map(String.init).joined(separator: ", "))")
         }
     }
@@ -162,12 +181,13 @@ struct QueuesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "queues", abstract: "List, pause, resume and limit queues.",
                                                     subcommands: [List.self, Pause.self, Resume.self, Limit.self])
 
-    struct List: AsyncParsableCommand {
+    struct List: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Queues with their controls and job counts.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Flag(help: "Print JSON for scripts.") var json = false
-        func run() async throws {
-            let queues = try await db.withClient { try await $0.queues() }
+        func run(configuration: FilestoreConfiguration) async throws {
+            let queues = try await withJobClient(configuration.database) { try await $0.queues() }
             if json { try printJSON(queues); return }
             let states: [JobState] = [.available, .scheduled, .running, .retryable, .completed, .cancelled, .discarded]
             let header = ["QUEUE", "PAUSED", "LIMIT"] + states.map { $0.rawValue.uppercased() } + ["OLDEST AVAILABLE"]
@@ -182,38 +202,45 @@ struct QueuesCommand: AsyncParsableCommand {
         }
     }
 
-    struct Pause: AsyncParsableCommand {
+    struct Pause: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Stop every worker fetching from a queue.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Argument var queue: String
-        func run() async throws {
-            try await db.withClient { try await $0.setPaused(true, queue: queue) }
-            print("paused \(queue)")
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
+            try await withJobClient(configuration.database) { try await $0.setPaused(true, queue: queue) }
+            if json { try printJSON(QueuePausedOutput(queue: queue, paused: true)) } else { print("paused \(queue)") }
         }
     }
 
-    struct Resume: AsyncParsableCommand {
+    struct Resume: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Resume a paused queue.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Argument var queue: String
-        func run() async throws {
-            try await db.withClient { try await $0.setPaused(false, queue: queue) }
-            print("resumed \(queue)")
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
+            try await withJobClient(configuration.database) { try await $0.setPaused(false, queue: queue) }
+            if json { try printJSON(QueuePausedOutput(queue: queue, paused: false)) } else { print("resumed \(queue)") }
         }
     }
 
-    struct Limit: AsyncParsableCommand {
+    struct Limit: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Limit how many of a queue's jobs run at once across all workers.")
         @OptionGroup var db: DatabaseOptions
+        var flags: [String: String] { db.flags }
         @Argument var queue: String
         @Argument(help: "The limit, or `none` to remove it.") var limit: String
-        func run() async throws {
+        @Flag(help: "Print JSON for scripts.") var json = false
+        func run(configuration: FilestoreConfiguration) async throws {
             let value: Int?
             if limit == "none" { value = nil } else {
                 guard let n = Int(limit), n >= 0 else { throw ValidationError("limit must be a non-negative integer or 'none'") }
                 value = n
             }
-            try await db.withClient { try await $0.setGlobalLimit(value, queue: queue) }
+            try await withJobClient(configuration.database) { try await $0.setGlobalLimit(value, queue: queue) }
+            if json { try printJSON(QueueLimitOutput(queue: queue, globalLimit: value)); return }
             print(value.map { "queue \(queue) limited to \($0) running jobs" } ?? "queue \(queue) unlimited")
         }
     }

@@ -12,11 +12,18 @@ func renderTable(_ header: [String], _ rows: [[String]]) -> String {
     return ([line(header)] + rows.map(line)).joined(separator: "\n")
 }
 
-func printJSON<T: Encodable>(_ value: T) throws {
+/// The command line's JSON: keys in sorted (so stable) order and snake_case, times in ISO-8601.
+func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// Prints `value` as one line of the command line's JSON (``jsonText(_:)``).
+func printJSON<T: Encodable>(_ value: T) throws {
+    print(try jsonText(value))
 }
 
 func shortTime(_ date: Date?) -> String {

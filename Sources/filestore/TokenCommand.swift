@@ -1,13 +1,14 @@
 import API
 import ArgumentParser
 import Domain
+import FilestoreConfig
 import Foundation
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "token", abstract: "Bearer tokens for the file API.",
                                                     subcommands: [Issue.self])
 
-    struct Issue: AsyncParsableCommand {
+    struct Issue: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Mint a token with the current key (the first of FILESTORE_JWT_KEYS).")
         @Option(help: "The tenant the token acts for.") var tenant: String
         @Option(parsing: .upToNextOption, help: "Scopes: \(Scope.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -15,7 +16,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Lifetime, e.g. 15m, 12h, 30d.") var ttl = "1h"
         @Option(help: "The token's subject (who it is for).") var subject = "operator"
 
-        func run() async throws {
+        func run(configuration: FilestoreConfiguration) async throws {
             let tenant: TenantID
             do { tenant = try TenantID(self.tenant) } catch { throw ValidationError("invalid tenant '\(self.tenant)': use 1-64 of a-z 0-9 _ -") }
             let scopes = try scope.map { name -> Scope in
@@ -26,7 +27,7 @@ struct TokenCommand: AsyncParsableCommand {
             }
             guard !scopes.isEmpty else { throw ValidationError("give at least one --scope") }
             let seconds = try parseDuration(ttl)
-            let keys = try await ServeOptions().keys()
+            let keys = try await TokenKeys(configuration.keys.requireJWT().map(\.pair))
             print(try await keys.issue(TokenPayload(subject: subject, tenant: tenant, scopes: scopes, ttl: seconds)))
         }
     }

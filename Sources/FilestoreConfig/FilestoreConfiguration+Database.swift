@@ -1,0 +1,59 @@
+import Foundation
+import JobKit
+
+extension FilestoreConfiguration {
+    /// Where the database is.
+    public struct Database: Sendable {
+        /// The product's default: the cluster that `scripts/pg.sh` starts.
+        public static let defaultURL = "postgres://filestore@127.0.0.1:5544/filestore"
+        static let accepted = "a URL postgres://user[:password]@host[:port]/database[?sslmode=disable&pool_max=N]"
+
+        /// `DATABASE_URL` (flag `--database-url`): the service's connection — in production the `filestore_app`
+        /// role, which cannot bypass row-level security. Default: ``defaultURL``.
+        public var service: DatabaseConfiguration
+        /// `MIGRATE_DATABASE_URL`: the schema owner's connection, used by `migrate` and `dev` to apply migrations.
+        /// Default: the service's connection. `--database-url` sets both.
+        public var migration: DatabaseConfiguration
+        /// `FILESTORE_MIGRATIONS_DIR` (flag `--directory` of `migrate`): the folder of `NNNN_name.sql` files.
+        /// Default: `nil` — `./migrations`, else the repository the binary was built in.
+        public var migrationsDirectory: String?
+
+        init(reading r: inout SettingsReader) throws {
+            r.section = "database"
+            service = try r.value("DATABASE_URL", default: Self.defaultURL, accepts: Self.accepted, secret: true, redact: Self.redactedURL, Self.parse)
+            // A password may sit in the URLs: they are shown with it masked.
+            if let migration = try r.optional("MIGRATE_DATABASE_URL", accepts: Self.accepted, secret: true,
+                                              redact: Self.redactedURL, Self.parse) {
+                self.migration = migration
+            } else {
+                migration = service
+                r.showLast(Self.redactedURL(service.url))
+            }
+            migrationsDirectory = try r.optional("FILESTORE_MIGRATIONS_DIR", accepts: "a folder of NNNN_name.sql files") { $0 }
+        }
+
+        static func parse(_ text: String) throws -> DatabaseConfiguration? {
+            do { return try DatabaseConfiguration(url: text) } catch let error as JobKitError {
+                // JobKit's message may quote the URL: never with its password.
+                var detail = error.message.replacingOccurrences(of: text, with: redactedURL(text))
+                if let password = URLComponents(string: text)?.password, !password.isEmpty {
+                    detail = detail.replacingOccurrences(of: password, with: "***")
+                }
+                throw Detail(detail)
+            }
+        }
+
+        /// The URL with its password replaced by `***`.
+        public static func redactedURL(_ text: String) -> String {
+            guard var c = URLComponents(string: text) else { return "<unparsable URL>" }
+            if c.password != nil { c.password = "***" }
+            return c.string ?? "<unparsable URL>"
+        }
+    }
+}
+
+/// A parser's explanation, carried into a ``ConfigurationError``'s detail.
+struct Detail: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
