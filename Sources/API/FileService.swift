@@ -97,7 +97,7 @@ public struct FileService: Sendable {
                               declaredType: declaredType, contentType: sniffed, size: info.size,
                               sha256: info.sha256, urlGeneration: 1, createdAt: now, updatedAt: now,
                               typeMismatch: !ContentTypes.agrees(declared: declaredType, sniffed: sniffed))
-        let scan = PipelineJobs.scan(id, tenant: tenant, queue: configuration.scanQueue, traceContext: traceContext)
+        let scanOptions = PipelineJobs.options(tenant: tenant, queue: configuration.scanQueue, traceContext: traceContext)
         try await database.transaction(tenant) { tx in
             try await repository.ensureTenant(tenant, on: tx)
             // The quota again, on the bytes received, serialized per tenant by the lock on its row.
@@ -108,7 +108,7 @@ public struct FileService: Sendable {
                                        details: ["size": "\(info.size)", "content_type": sniffed, "declared_type": declaredType ?? "",
                                                  "type_mismatch": "\(file.typeMismatch)"], on: tx)
             try await repository.outbox(file, topic: "file.uploaded.v1", traceContext: traceContext, on: tx)
-            try await jobs.enqueue(scan, on: tx)
+            try await jobs.enqueue(ScanFile(id), options: scanOptions, on: tx)
             try await extra?(tx)
         }
     }
@@ -231,9 +231,12 @@ public struct FileService: Sendable {
                                                           traceContext: traceContext, details: ["reason": reason, "override": release ? "release" : "confirm"],
                                                           tx: tx)
             // A released file moves on to optimize; a confirmed one has its bytes purged.
-            try await jobs.enqueue(release ? PipelineJobs.optimize(id, tenant: tenant, traceContext: traceContext)
-                                           : PipelineJobs.purge(id, tenant: tenant, queue: configuration.maintenanceQueue, traceContext: traceContext),
-                                   on: tx)
+            if release {
+                try await jobs.enqueue(OptimizeFile(id), options: PipelineJobs.options(tenant: tenant, traceContext: traceContext), on: tx)
+            } else {
+                try await jobs.enqueue(PurgeFile(id), options: PipelineJobs.options(tenant: tenant, queue: configuration.maintenanceQueue,
+                                                                                   traceContext: traceContext), on: tx)
+            }
             return updated
         }
     }
@@ -241,11 +244,11 @@ public struct FileService: Sendable {
     /// Marks the file deleted (the guard refuses it from `erased`) and enqueues the purge of its blobs.
     public func delete(_ id: PrefixedID, as identity: Identity, requestID: String?, traceContext: String?) async throws -> FileRecord {
         try identity.require(.filesWrite)
-        let purge = PipelineJobs.purge(id, tenant: identity.tenant, queue: configuration.maintenanceQueue, traceContext: traceContext)
+        let purgeOptions = PipelineJobs.options(tenant: identity.tenant, queue: configuration.maintenanceQueue, traceContext: traceContext)
         return try await database.transaction(identity.tenant) { tx in
             let file = try await repository.transition(id, on: .deleted, actor: identity.subject, requestID: requestID,
                                                        traceContext: traceContext, tx: tx)
-            try await jobs.enqueue(purge, on: tx)
+            try await jobs.enqueue(PurgeFile(id), options: purgeOptions, on: tx)
             return file
         }
     }

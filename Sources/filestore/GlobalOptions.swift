@@ -6,11 +6,14 @@ import PostgresNIO
 
 /// Options every command that reaches the database takes.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $DATABASE_URL, else \(DatabaseConfiguration.defaultURL)).")
+    /// The URL used when `DATABASE_URL` is unset: the cluster that `scripts/pg.sh` starts.
+    static let defaultURL = "postgres://filestore@127.0.0.1:5544/filestore"
+
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $DATABASE_URL, else \(DatabaseOptions.defaultURL)).")
     var databaseURL: String?
 
     func configuration() throws -> DatabaseConfiguration {
-        let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? DatabaseConfiguration.defaultURL
+        let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? Self.defaultURL
         do { return try DatabaseConfiguration(url: url) } catch let error as JobKitError {
             throw ValidationError(error.message)
         }

@@ -3,7 +3,7 @@ import Foundation
 import JobKit
 
 struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply migrations/*.sql in order.")
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply JobKit's schema, then migrations/*.sql, in order.")
     @OptionGroup var db: DatabaseOptions
     @Option(help: "The migrations folder (default: $FILESTORE_MIGRATIONS_DIR, ./migrations, or the build's repository).")
     var directory: String?
@@ -24,10 +24,26 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 }
 
+/// JobKit's own schema (``JobKitSchema``, versions from 1), then the product's `migrations/` folder.
 func loadMigrations(_ directory: String?) throws -> [Migrator.Migration] {
     let env = ProcessInfo.processInfo.environment
-    guard let dir = directory.map({ URL(fileURLWithPath: $0) }) ?? Migrator.locateDirectory(environment: env) else {
+    guard let dir = directory.map({ URL(fileURLWithPath: $0) }) ?? locateMigrationsDirectory(environment: env) else {
         throw CLIError("cannot find the migrations folder: run from the repository or set FILESTORE_MIGRATIONS_DIR")
     }
-    do { return try Migrator.load(directory: dir) } catch let error as JobKitError { throw CLIError(error.description) }
+    do { return try Migrator.ordered(JobKitSchema.migrations + Migrator.load(directory: dir)) } catch let error as JobKitError {
+        throw CLIError(error.description)
+    }
+}
+
+/// Finds the `migrations` folder: `$FILESTORE_MIGRATIONS_DIR`, else `./migrations`, else next to the
+/// repository the executable was built in.
+func locateMigrationsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+    if let explicit = environment["FILESTORE_MIGRATIONS_DIR"] { return URL(fileURLWithPath: explicit) }
+    var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("migrations")]
+    var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<5 {
+        candidates.append(dir.appendingPathComponent("migrations"))
+        dir = dir.deletingLastPathComponent()
+    }
+    return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
 }

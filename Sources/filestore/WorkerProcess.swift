@@ -48,7 +48,7 @@ struct FilestoreProcess {
     func run() async throws {
         let logger = makeLogger("filestore")
         // Refuse to run against a database that is behind this build.
-        try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, logger: logger)
+        try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, hint: FilestoreSchema.migrateHint, logger: logger)
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
         var services: [any Service] = [postgres]
         if let worker {
@@ -60,8 +60,8 @@ struct FilestoreProcess {
             services.append(notifier)
             var isLeader: @Sendable () -> Bool = { false }
             if let maintenance = worker.maintenance {
-                let service = MaintenanceService(postgres: postgres, candidateID: worker.workerID, configuration: maintenance,
-                                                 notifier: notifier, logger: logger)
+                let service = LeaderService(postgres: postgres, candidateID: worker.workerID, maintenance: maintenance,
+                                            notifier: notifier, logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
             }
@@ -74,7 +74,7 @@ struct FilestoreProcess {
         let required = FilestoreSchema.requiredVersion
         let ops = OpsRoutes(registry: metrics, readiness: {
             do {
-                try await Migrator(postgres: postgres, logger: logger).requireVersion(required)
+                try await Migrator(postgres: postgres, logger: logger).requireVersion(required, hint: FilestoreSchema.migrateHint)
                 return nil
             } catch { return "\(error)" }
         })
