@@ -147,14 +147,16 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// The highest applied migration version (0 on an empty database), in one read-only statement.
+    /// The highest applied migration version (0 on an empty database). Read-only. Two statements: one that
+    /// named a missing table would fail at parse time, whatever its CASE says.
     static func schemaVersion(on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let rows = try await connection.query("""
-            SELECT CASE WHEN to_regclass('public.schema_migrations') IS NULL THEN 0
-                        ELSE (SELECT coalesce(max(version), 0) FROM public.schema_migrations) END
-            """, logger: logger)
+        var hasTable = false
+        for try await b in try await connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL",
+                                                      logger: logger).decode(Bool.self) { hasTable = b }
+        guard hasTable else { return 0 }
         var current = 0
-        for try await v in rows.decode(Int32.self) { current = Int(v) }
+        for try await v in try await connection.query("SELECT coalesce(max(version), 0) FROM public.schema_migrations",
+                                                      logger: logger).decode(Int32.self) { current = Int(v) }
         return current
     }
 
