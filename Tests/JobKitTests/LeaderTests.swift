@@ -53,7 +53,8 @@ import Testing
     /// Two candidates for the leadership `t`, each with a counting task; only the leader's runs.
     @Test func leaderTasksRunOnlyOnTheLeaderAndMoveWithTheLeadership() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
-            let config = LeaderConfiguration(name: "t", ttl: .seconds(1), electionInterval: .milliseconds(200))
+            // A TTL far above the interval: a loaded machine must not make the leadership change hands by itself.
+            let config = LeaderConfiguration(name: "t", ttl: .seconds(10), electionInterval: .milliseconds(200))
             let a = CountingTask("a"), b = CountingTask("b")
             let s1 = LeaderService(postgres: env.postgres, candidateID: "one", configuration: config, tasks: [a], notifier: nil, logger: TestDatabase.logger)
             let s2 = LeaderService(postgres: env.postgres, candidateID: "two", configuration: config, tasks: [b], notifier: nil, logger: TestDatabase.logger)
@@ -67,7 +68,9 @@ import Testing
                 #expect(b.runs == 0)
                 #expect(!s2.isLeader)
                 await g1.triggerGracefulShutdown()
-                try await eventually("two leads and runs its task", timeout: .seconds(5)) { s2.isLeader && b.runs >= 1 }
+                try await eventually("one steps down") { !s1.isLeader }
+                // One resigned: two takes over at once, not only after the TTL.
+                try await eventually("two leads and runs its task", timeout: .seconds(8)) { s2.isLeader && b.runs >= 1 }
                 let stopped = a.runs
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(a.runs == stopped)
@@ -79,7 +82,7 @@ import Testing
 
     @Test func aLeaderThatFindsAnotherInItsPlaceStepsDownStopsItsTasksAndStandsAgain() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
-            let config = LeaderConfiguration(name: "t", ttl: .seconds(1), electionInterval: .milliseconds(200))
+            let config = LeaderConfiguration(name: "t", ttl: .seconds(10), electionInterval: .milliseconds(200))
             let a = CountingTask("a")
             let s = LeaderService(postgres: env.postgres, candidateID: "one", configuration: config, tasks: [a], notifier: nil, logger: TestDatabase.logger)
             let g = ServiceGroup(configuration: .init(services: [.init(service: s)], logger: TestDatabase.logger))
@@ -89,7 +92,7 @@ import Testing
                 // Another candidate holds the row now (as if this one's lease had run out and it had taken over).
                 try await env.postgres.query("UPDATE jobkit.leaders SET leader_id = 'thief', expires_at = now() + interval '1 hour' WHERE name = 't'")
                 try await eventually("steps down", timeout: .seconds(5)) { !s.isLeader }
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(200))
                 let stopped = a.runs
                 try await Task.sleep(for: .milliseconds(400))
                 #expect(a.runs == stopped)
