@@ -71,11 +71,11 @@ public struct Files: Sendable {
     /// Marks the file deleted (the guard refuses it from `erased`) and enqueues the purge of its blobs.
     public func delete(_ id: PrefixedID, as identity: Identity, requestID: String?, traceContext: String?) async throws -> FileRecord {
         try identity.require(.filesWrite)
-        let purge = PipelineJobs.purge(id, tenant: identity.tenant, queue: core.configuration.maintenanceQueue, traceContext: traceContext)
+        let purge = PipelineJobs.options(tenant: identity.tenant, queue: core.configuration.maintenanceQueue, traceContext: traceContext)
         return try await core.database.transaction(identity.tenant) { tx in
             let file = try await core.fileRepository.transition(id, on: .deleted, actor: identity.subject, requestID: requestID,
                                                                 traceContext: traceContext, tx: tx)
-            try await core.jobs.enqueue(purge, on: tx)
+            try await core.jobs.enqueue(PurgeFile(id), options: purge, on: tx)
             return file
         }
     }

@@ -13,8 +13,6 @@ public struct QuarantineOverrides: Sendable {
                         requestID: String?, traceContext: String?) async throws -> FileRecord {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.count <= 1000 else { throw FileError(.invalidRequest, "a reason of 1-1000 characters is required") }
-        let next = release ? PipelineJobs.optimize(id, tenant: tenant, traceContext: traceContext)
-                           : PipelineJobs.purge(id, tenant: tenant, queue: core.configuration.maintenanceQueue, traceContext: traceContext)
         return try await core.database.transaction(tenant) { tx in
             let repository = core.fileRepository
             guard let file = try await repository.file(id, on: tx, forUpdate: true) else { throw FileError(.notFound, "no file \(id)") }
@@ -25,7 +23,12 @@ public struct QuarantineOverrides: Sendable {
                                                           traceContext: traceContext,
                                                           details: ["reason": reason, "override": release ? "release" : "confirm"], tx: tx)
             // A released file moves on to optimize; a confirmed one has its bytes purged.
-            try await core.jobs.enqueue(next, on: tx)
+            if release {
+                try await core.jobs.enqueue(OptimizeFile(id), options: PipelineJobs.options(tenant: tenant, traceContext: traceContext), on: tx)
+            } else {
+                try await core.jobs.enqueue(PurgeFile(id), options: PipelineJobs.options(tenant: tenant, queue: core.configuration.maintenanceQueue,
+                                                                                        traceContext: traceContext), on: tx)
+            }
             return updated
         }
     }

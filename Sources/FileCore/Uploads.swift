@@ -85,7 +85,7 @@ public struct Uploads: Sendable {
                               declaredType: declaredType, contentType: sniffed, size: info.size,
                               sha256: info.sha256, urlGeneration: 1, createdAt: now, updatedAt: now,
                               typeMismatch: !ContentTypes.agrees(declared: declaredType, sniffed: sniffed))
-        let scan = PipelineJobs.scan(id, tenant: tenant, queue: core.configuration.scanQueue, traceContext: traceContext)
+        let scan = PipelineJobs.options(tenant: tenant, queue: core.configuration.scanQueue, traceContext: traceContext)
         let repository = core.fileRepository
         try await core.database.transaction(tenant) { tx in
             try await core.tenantRepository.ensureTenant(tenant, on: tx)
@@ -97,7 +97,7 @@ public struct Uploads: Sendable {
                                        details: ["size": "\(info.size)", "content_type": sniffed, "declared_type": declaredType ?? "",
                                                  "type_mismatch": "\(file.typeMismatch)"], on: tx)
             try await repository.outbox(file, topic: "file.uploaded.v1", traceContext: traceContext, on: tx)
-            try await core.jobs.enqueue(scan, on: tx)
+            try await core.jobs.enqueue(ScanFile(id), options: scan, on: tx)
             try await extra?(tx)
         }
     }

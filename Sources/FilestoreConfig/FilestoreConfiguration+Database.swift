@@ -14,6 +14,11 @@ extension FilestoreConfiguration {
         /// `MIGRATE_DATABASE_URL`: the schema owner's connection, used by `migrate` and `dev` to apply migrations.
         /// Default: the service's connection. `--database-url` sets both.
         public var migration: DatabaseConfiguration
+        /// `SYSTEM_DATABASE_URL`: the system path's connection, used only by worker processes' leader tasks that
+        /// must look across tenants (which tenants have expired uploads or keys); the `filestore_system` role may
+        /// only execute the `filestore_system.*` functions (`docs/DATABASE_ROLES.md`). Never used by the API.
+        /// Default: the service's URL with the user `filestore_system`, no password, a pool of 2.
+        public var system: DatabaseConfiguration
         /// `FILESTORE_MIGRATIONS_DIR` (flag `--directory` of `migrate`): the folder of `NNNN_name.sql` files.
         /// Default: `nil` — `./migrations`, else the repository the binary was built in.
         public var migrationsDirectory: String?
@@ -29,7 +34,23 @@ extension FilestoreConfiguration {
                 migration = service
                 r.showLast(Self.redactedURL(service.url))
             }
+            if let system = try r.optional("SYSTEM_DATABASE_URL", accepts: Self.accepted, secret: true,
+                                           redact: Self.redactedURL, Self.parse) {
+                self.system = system
+            } else {
+                system = Self.systemDefault(from: service)
+                r.showLast(Self.redactedURL(system.url))
+            }
             migrationsDirectory = try r.optional("FILESTORE_MIGRATIONS_DIR", accepts: "a folder of NNNN_name.sql files") { $0 }
+        }
+
+        /// The system role on the service's server and database: user `filestore_system`, no password, 2 connections.
+        static func systemDefault(from service: DatabaseConfiguration) -> DatabaseConfiguration {
+            var c = service
+            c.username = "filestore_system"
+            c.password = nil
+            c.maximumConnections = 2
+            return c
         }
 
         static func parse(_ text: String) throws -> DatabaseConfiguration? {

@@ -84,11 +84,7 @@ final class Completer: Sendable {
 
     private func write(_ batch: [(Int64, JobOutcome)]) async throws {
         if batch.allSatisfy({ $0.1 == .completed }) {
-            let ids = batch.map(\.0)
-            try await postgres.query("""
-                UPDATE jobkit.jobs SET state = 'completed', finalized_at = now(), lease_expires_at = NULL
-                WHERE id = ANY (\(ids)::int8[]) AND state = 'running' AND attempted_by = \(workerID)
-                """, logger: logger)
+            for try await _ in try await postgres.execute(CompleteStatement(ids: batch.map(\.0), workerID: workerID), logger: logger) {}
             return
         }
         var ids: [Int64] = [], states: [String] = [], delays: [Int64] = [], errors: [String] = [], deltas: [Int16] = []

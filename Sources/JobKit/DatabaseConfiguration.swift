@@ -4,8 +4,8 @@ import NIOCore
 import NIOPosix
 import PostgresNIO
 
-/// Where the database is, parsed from a `postgres://user:password@host:port/database` URL
-/// (`DATABASE_URL`). `?sslmode=disable` (the default for now) connects without TLS.
+/// Where the database is, parsed from a `postgres://user:password@host:port/database` URL.
+/// `?sslmode=disable` (the default for now) connects without TLS.
 public struct DatabaseConfiguration: Sendable, Hashable {
     public var host: String
     public var port: Int
@@ -14,9 +14,6 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     public var database: String
     /// Most pooled connections per process. Default: 10 (`?pool_max=`).
     public var maximumConnections: Int
-
-    /// The URL used when `DATABASE_URL` is unset: the cluster that `scripts/pg.sh` starts.
-    public static let defaultURL = "postgres://filestore@127.0.0.1:5544/filestore"
 
     public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, maximumConnections: Int = 10) {
         self.host = host
@@ -31,13 +28,13 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     public init(url: String) throws {
         guard let components = URLComponents(string: url),
               let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme) else {
-            throw JobKitError(.configuration, "DATABASE_URL must look like postgres://user:password@host:port/database, got '\(url)'")
+            throw JobKitError(.configuration, "a database URL must look like postgres://user:password@host:port/database, got '\(url)'")
         }
         guard let user = components.user, !user.isEmpty else {
-            throw JobKitError(.configuration, "DATABASE_URL names no user: '\(url)'")
+            throw JobKitError(.configuration, "the database URL names no user: '\(url)'")
         }
         let database = String(components.path.drop(while: { $0 == "/" }))
-        guard !database.isEmpty else { throw JobKitError(.configuration, "DATABASE_URL names no database: '\(url)'") }
+        guard !database.isEmpty else { throw JobKitError(.configuration, "the database URL names no database: '\(url)'") }
         var maximum = 10
         for item in components.queryItems ?? [] {
             switch item.name {

@@ -72,15 +72,3 @@ struct Executor: Sendable {
         }
     }
 }
-
-/// Job-scoped log metadata, built only when something is logged.
-enum JobLogging {
-    static func logger(_ base: Logger, for job: FetchedJob) -> Logger {
-        var logger = base
-        logger[metadataKey: "job_id"] = "\(job.id)"
-        logger[metadataKey: "job_kind"] = "\(job.kind)"
-        logger[metadataKey: "attempt"] = "\(job.attempt)"
-        if let trace = job.traceContext { logger[metadataKey: "traceparent"] = "\(trace)" }
-        return logger
-    }
-}

@@ -119,28 +119,20 @@ extension JobClient {
     /// returns what would be replayed without changing anything.
     public func replayDeadLetters(queue: String? = nil, kind: String? = nil, since: Date? = nil,
                                   limit: Int = 10_000, dryRun: Bool = false) async throws -> [Int64] {
-        let select: PostgresQuery = """
-            SELECT id FROM jobkit.jobs WHERE state = 'discarded'
-              AND (\(queue)::text IS NULL OR queue = \(queue)) AND (\(kind)::text IS NULL OR kind = \(kind))
-              AND (\(since)::timestamptz IS NULL OR finalized_at >= \(since))
-            ORDER BY id LIMIT \(limit)
-            """
+        let filter = DeadLetterFilter(queue: queue, kind: kind, since: since, limit: limit)
+        let rows: PostgresRowSequence
         if dryRun {
-            var ids: [Int64] = []
-            for try await id in try await postgres.query(select, logger: logger).decode(Int64.self) { ids.append(id) }
-            return ids
+            rows = try await postgres.query("\(deadLetters: filter)", logger: logger)
+        } else {
+            rows = try await postgres.query("""
+                WITH r AS (
+                  UPDATE jobkit.jobs SET state = 'available', scheduled_at = now(), finalized_at = NULL, attempt = 0
+                  WHERE id IN (\(deadLetters: filter) FOR UPDATE)
+                  RETURNING id, queue
+                ), n AS (SELECT pg_notify('jobkit_insert', queue) FROM (SELECT DISTINCT queue FROM r) q)
+                SELECT id FROM r, (SELECT count(*) FROM n) c
+                """, logger: logger)
         }
-        let rows = try await postgres.query("""
-            WITH r AS (
-              UPDATE jobkit.jobs SET state = 'available', scheduled_at = now(), finalized_at = NULL, attempt = 0
-              WHERE id IN (SELECT id FROM jobkit.jobs WHERE state = 'discarded'
-                AND (\(queue)::text IS NULL OR queue = \(queue)) AND (\(kind)::text IS NULL OR kind = \(kind))
-                AND (\(since)::timestamptz IS NULL OR finalized_at >= \(since))
-                ORDER BY id LIMIT \(limit) FOR UPDATE)
-              RETURNING id, queue
-            ), n AS (SELECT pg_notify('jobkit_insert', queue) FROM (SELECT DISTINCT queue FROM r) q)
-            SELECT id FROM r, (SELECT count(*) FROM n) c
-            """, logger: logger)
         var ids: [Int64] = []
         for try await id in rows.decode(Int64.self) { ids.append(id) }
         return ids.sorted()
@@ -229,5 +221,33 @@ extension JobClient {
         if let d = f.date(from: text) { return d }
         f.formatOptions = [.withInternetDateTime]
         return f.date(from: text)
+    }
+}
+
+/// Which discarded jobs a dead-letter replay takes: the one definition, for the dry run and the replay.
+struct DeadLetterFilter: Sendable {
+    var queue: String?
+    var kind: String?
+    var since: Date?
+    var limit: Int
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// `SELECT id FROM jobkit.jobs WHERE state = 'discarded' AND <filter> ORDER BY id LIMIT <limit>`, with bindings.
+    mutating func appendInterpolation(deadLetters f: DeadLetterFilter) {
+        appendLiteral("SELECT id FROM jobkit.jobs WHERE state = 'discarded' AND (")
+        appendInterpolation(f.queue)
+        appendLiteral("::text IS NULL OR queue = ")
+        appendInterpolation(f.queue)
+        appendLiteral(") AND (")
+        appendInterpolation(f.kind)
+        appendLiteral("::text IS NULL OR kind = ")
+        appendInterpolation(f.kind)
+        appendLiteral(") AND (")
+        appendInterpolation(f.since)
+        appendLiteral("::timestamptz IS NULL OR finalized_at >= ")
+        appendInterpolation(f.since)
+        appendLiteral(") ORDER BY id LIMIT ")
+        appendInterpolation(f.limit)
     }
 }

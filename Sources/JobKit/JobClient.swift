@@ -27,9 +27,46 @@ public struct JobClient: Sendable {
         }
     }
 
-    // MARK: Enqueue
+    // MARK: Enqueue typed jobs
 
-    /// Enqueues one job on the pool, in a transaction of its own.
+    /// Enqueues `args` on the pool, in a transaction of its own. Options not given come from the args
+    /// (``JobArgs/insertOptions``, ``JobArgs/defaultQueue``), then from JobKit's defaults.
+    @discardableResult
+    public func enqueue<A: JobArgs>(_ args: A, options: InsertOptions = InsertOptions()) async throws -> EnqueueResult {
+        try await enqueue(try JobInsert(args, options: options))
+    }
+
+    /// Enqueues `args` on `connection`, which may be inside the caller's transaction: the job then exists
+    /// exactly when the caller's writes commit.
+    @discardableResult
+    public func enqueue<A: JobArgs>(_ args: A, options: InsertOptions = InsertOptions(),
+                                    on connection: PostgresConnection) async throws -> EnqueueResult {
+        try await enqueue(try JobInsert(args, options: options), on: connection)
+    }
+
+    /// Enqueues many jobs of one kind in one statement on the pool, each with `options`. Returns how many
+    /// were inserted; jobs refused by their unique key are skipped.
+    @discardableResult
+    public func enqueueMany<A: JobArgs>(_ args: [A], options: InsertOptions = InsertOptions()) async throws -> Int {
+        try await enqueueMany(try Self.inserts(args, options: options))
+    }
+
+    /// Enqueues many jobs of one kind in one statement on `connection`, which may be inside the caller's
+    /// transaction.
+    @discardableResult
+    public func enqueueMany<A: JobArgs>(_ args: [A], options: InsertOptions = InsertOptions(),
+                                        on connection: PostgresConnection) async throws -> Int {
+        try await enqueueMany(try Self.inserts(args, options: options), on: connection)
+    }
+
+    static func inserts<A: JobArgs>(_ args: [A], options: InsertOptions) throws -> [JobInsert] {
+        let encoder = JobArgsCoding.encoder()
+        return try args.map { try JobInsert($0, options: options, encoder: encoder) }
+    }
+
+    // MARK: Enqueue rows
+
+    /// Enqueues one job row on the pool, in a transaction of its own.
     @discardableResult
     public func enqueue(_ job: JobInsert) async throws -> EnqueueResult {
         try await postgres.withConnection { try await enqueue(job, on: $0) }
@@ -86,8 +123,9 @@ public struct JobClient: Sendable {
         uniqueStates.reserveCapacity(n); tenants.reserveCapacity(n); traces.reserveCapacity(n)
         var anyOptional = false
         let epoch = Date(timeIntervalSince1970: 0)
-        try JobInsert.validate(jobs)
+        var validator = JobInsert.Validator()
         for job in jobs {
+            try validator.check(job)
             queues.append(job.queue)
             kinds.append(job.kind)
             args.append(job.argsJSON)

@@ -1,6 +1,10 @@
 import Foundation
 
-/// A job to enqueue: its kind, JSON args and how and when it should run.
+/// A job to enqueue as the row describes it: its kind, JSON args text and how and when it should run.
+///
+/// The low-level, untyped form (the operator CLI's `jobs enqueue --kind K --args JSON`, bulk loads of mixed
+/// kinds). Product code enqueues ``JobArgs`` values (``JobClient/enqueue(_:options:)``), or builds rows from
+/// them with ``init(_:options:)``.
 public struct JobInsert: Sendable, Hashable {
     /// The worker kind that runs the job, e.g. `noop` or `scan`.
     public var kind: String
@@ -29,8 +33,8 @@ public struct JobInsert: Sendable, Hashable {
         kind: String,
         argsJSON: String = "{}",
         queue: String = "default",
-        priority: Int = 0,
-        maxAttempts: Int = 20,
+        priority: Int = JobInsert.defaultPriority,
+        maxAttempts: Int = JobInsert.defaultMaxAttempts,
         scheduledAt: Date? = nil,
         tags: [String] = [],
         uniqueKey: String? = nil,
@@ -51,57 +55,61 @@ public struct JobInsert: Sendable, Hashable {
         self.traceContext = traceContext
     }
 
-    /// A job whose args are encoded from a `Encodable` value.
-    public init<Args: Encodable>(kind: String, args: Args, queue: String = "default") throws {
-        let data = try JSONEncoder().encode(args)
-        self.init(kind: kind, argsJSON: String(decoding: data, as: UTF8.self), queue: queue)
+    /// The priority of a job that names none: 0, the most urgent.
+    public static let defaultPriority = 0
+    /// The attempts of a job that names none: 20.
+    public static let defaultMaxAttempts = 20
+
+    /// The row for typed `args`: kind ``JobArgs/kind``; args encoded as JSON (sorted keys); each option from
+    /// `options`, else from the args' ``JobArgs/insertOptions``, else its default (queue: ``JobArgs/defaultQueue``).
+    public init<A: JobArgs>(_ args: A, options: InsertOptions = InsertOptions()) throws {
+        try self.init(args, options: options, encoder: JobArgsCoding.encoder())
+    }
+
+    init<A: JobArgs>(_ args: A, options: InsertOptions, encoder: JSONEncoder) throws {
+        let o = options.merged(over: args.insertOptions)
+        self.init(kind: A.kind, argsJSON: try JobArgsCoding.encode(args, with: encoder), queue: o.queue ?? A.defaultQueue,
+                  priority: o.priority ?? Self.defaultPriority, maxAttempts: o.maxAttempts ?? Self.defaultMaxAttempts,
+                  scheduledAt: o.scheduledAt, tags: o.tags ?? [], uniqueKey: o.uniqueKey,
+                  uniqueStates: o.uniqueStates ?? JobState.defaultUniqueStates, tenantID: o.tenantID, traceContext: o.traceContext)
     }
 
     /// Checks the fields that the database would otherwise refuse with a less helpful error.
     public func validate() throws {
-        try Self.validate(queue: queue)
-        guard !kind.isEmpty, kind.utf8.count <= 128 else {
-            throw JobKitError(.invalidArgument, "invalid kind '\(kind)': 1-128 characters")
-        }
-        guard (0...9).contains(priority) else {
-            throw JobKitError(.invalidArgument, "priority \(priority) is outside 0...9")
-        }
-        guard (1...Int(Int16.max)).contains(maxAttempts) else {
-            throw JobKitError(.invalidArgument, "max attempts \(maxAttempts) must be at least 1")
-        }
-        try Self.validate(argsJSON: argsJSON)
+        var validator = Validator()
+        try validator.check(self)
     }
 
-    static func validate(queue: String) throws {
-        guard QueueName.isValid(queue) else {
-            throw JobKitError(.invalidArgument, "invalid queue name '\(queue)': use 1-64 of a-z 0-9 _ . - starting with a letter or digit")
-        }
-    }
+    /// Checks jobs before they reach the database. One place for every rule; a bulk enqueue keeps one
+    /// validator for all its jobs, so each distinct queue name and args text (bulk loads repeat them) is
+    /// parsed once.
+    struct Validator {
+        private var seenQueues = Set<String>()
+        private var seenArgs = Set<String>()
+        /// Remembered args texts at most (memory bound for huge loads of distinct args).
+        private let argsMemory = 10_000
 
-    static func validate(argsJSON: String) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(argsJSON.utf8)), object is [String: Any] else {
-            throw JobKitError(.invalidArgument, "args must be a JSON object, got: \(argsJSON.prefix(80))")
-        }
-    }
-
-    /// Validates many jobs, parsing each distinct args text and queue name once (bulk enqueues usually
-    /// repeat them).
-    static func validate<C: Collection>(_ jobs: C) throws where C.Element == JobInsert {
-        var seenArgs = Set<String>(), seenQueues = Set<String>()
-        for job in jobs {
+        mutating func check(_ job: JobInsert) throws {
             guard !job.kind.isEmpty, job.kind.utf8.count <= 128 else {
                 throw JobKitError(.invalidArgument, "invalid kind '\(job.kind)': 1-128 characters")
             }
-            guard (0...9).contains(job.priority) else { throw JobKitError(.invalidArgument, "priority \(job.priority) is outside 0...9") }
+            guard (0...9).contains(job.priority) else {
+                throw JobKitError(.invalidArgument, "priority \(job.priority) is outside 0...9")
+            }
             guard (1...Int(Int16.max)).contains(job.maxAttempts) else {
                 throw JobKitError(.invalidArgument, "max attempts \(job.maxAttempts) must be at least 1")
             }
-            if seenQueues.insert(job.queue).inserted { try validate(queue: job.queue) }
-            if seenArgs.count < 10_000, !seenArgs.contains(job.argsJSON) {
-                try validate(argsJSON: job.argsJSON)
-                seenArgs.insert(job.argsJSON)
-            } else if seenArgs.count >= 10_000 {
-                try validate(argsJSON: job.argsJSON)
+            if !seenQueues.contains(job.queue) {
+                guard QueueName.isValid(job.queue) else {
+                    throw JobKitError(.invalidArgument, "invalid queue name '\(job.queue)': use 1-64 of a-z 0-9 _ . - starting with a letter or digit")
+                }
+                seenQueues.insert(job.queue)
+            }
+            if !seenArgs.contains(job.argsJSON) {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(job.argsJSON.utf8)), object is [String: Any] else {
+                    throw JobKitError(.invalidArgument, "args must be a JSON object, got: \(job.argsJSON.prefix(80))")
+                }
+                if seenArgs.count < argsMemory { seenArgs.insert(job.argsJSON) }
             }
         }
     }

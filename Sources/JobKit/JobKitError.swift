@@ -30,7 +30,7 @@ public struct JobKitError: Error, Sendable, CustomStringConvertible {
         public static let unknownKind = Code(.unknownKind)
         /// The job's args cannot be decoded for its kind.
         public static let invalidArgs = Code(.invalidArgs)
-        /// The database schema is older than this build expects: run `filestore migrate`.
+        /// The database schema is older than this build expects: apply the migrations.
         public static let databaseBehind = Code(.databaseBehind)
         /// A migration failed and was rolled back.
         public static let migrationFailed = Code(.migrationFailed)

@@ -48,8 +48,7 @@ public final class JobMetrics: Sendable {
             cache[key] = t
             return t
         }
-        let (s, atto) = duration.components
-        timer.recordNanoseconds(s * 1_000_000_000 + atto / 1_000_000_000)
+        timer.recordNanoseconds(duration.nanoseconds)
     }
 
     func recordFetched(queue: String, count: Int) {

@@ -11,15 +11,16 @@ public struct JobRegistry: Sendable {
 
     public init() {}
 
-    /// Registers `worker` for its kind, replacing an earlier one.
+    /// Registers `worker` for the kind of its `Args` (``JobArgs/kind``), replacing an earlier one. The kind is
+    /// what matters, not the queue: a process runs a job of any registered kind from any queue it works.
     public mutating func register<W: JobWorker>(_ worker: W) {
         let decoder = JSONDecoder()
-        entries[W.kind] = Entry(options: worker.options) { fetched, execution, logger in
+        entries[W.Args.kind] = Entry(options: worker.options) { fetched, execution, logger in
             let args: W.Args
             do {
                 args = try decoder.decode(W.Args.self, from: Data(fetched.argsJSON.utf8))
             } catch {
-                throw JobKitError(.invalidArgs, "cannot decode args of '\(W.kind)' job: \(error)")
+                throw JobKitError(.invalidArgs, "cannot decode args of '\(W.Args.kind)' job: \(error)")
             }
             let job = Job(
                 id: fetched.id, kind: fetched.kind, queue: fetched.queue, args: args,

@@ -8,10 +8,8 @@ import PostgresNIO
 /// or it finishes its job with ``Job/complete(on:)`` inside the transaction that writes its effects, which
 /// makes those effects happen exactly once.
 public protocol JobWorker: Sendable {
-    /// The job's arguments, decoded from the row's JSON `args`.
-    associatedtype Args: Decodable & Sendable
-    /// The kind name stored in the job row.
-    static var kind: String { get }
+    /// The job's arguments, decoded from the row's JSON `args`; their type names the kind this worker runs.
+    associatedtype Args: JobArgs
     /// Timeout, retry policy and the like. Default: ``JobWorkerOptions/init()``.
     var options: JobWorkerOptions { get }
     /// Does the work. Throw to fail the attempt (it is retried), ``JobSnooze`` to run again later
@@ -49,7 +47,7 @@ public struct JobCancel: Error, Sendable {
 }
 
 /// A job being worked, as its handler sees it.
-public struct Job<Args: Sendable>: Sendable {
+public struct Job<Args: JobArgs>: Sendable {
     public let id: Int64
     public let kind: String
     public let queue: String
@@ -59,6 +57,7 @@ public struct Job<Args: Sendable>: Sendable {
     public let maxAttempts: Int
     public let priority: Int
     public let tags: [String]
+    /// The tenant the job works for (the row's `tenant_id`, set by ``InsertOptions/tenantID``), if any.
     public let tenantID: String?
     public let traceContext: String?
     let baseLogger: Logger
@@ -66,12 +65,7 @@ public struct Job<Args: Sendable>: Sendable {
 
     /// A logger with the job's id, kind, attempt and trace as metadata (built on use).
     public var logger: Logger {
-        var logger = baseLogger
-        logger[metadataKey: "job_id"] = "\(id)"
-        logger[metadataKey: "job_kind"] = "\(kind)"
-        logger[metadataKey: "attempt"] = "\(attempt)"
-        if let traceContext { logger[metadataKey: "traceparent"] = "\(traceContext)" }
-        return logger
+        JobLogging.logger(baseLogger, id: id, kind: kind, attempt: attempt, traceContext: traceContext)
     }
 
     /// Marks this job completed on `connection`, inside the caller's transaction, so that the handler's
@@ -80,14 +74,11 @@ public struct Job<Args: Sendable>: Sendable {
     /// Throws ``JobKitError/Code/jobNoLongerRunning`` if the job was cancelled or rescued meanwhile, which
     /// rolls the caller's transaction back.
     public func complete(on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("""
-            UPDATE jobkit.jobs SET state = 'completed', finalized_at = now()
-            WHERE id = \(id) AND state = 'running' AND attempted_by = \(execution.workerID)
-            RETURNING id
-            """, logger: logger)
-        var updated = false
-        for try await _ in rows { updated = true }
-        guard updated else {
+        var updated: Int64 = 0
+        for try await n in try await connection.execute(CompleteStatement(ids: [id], workerID: execution.workerID), logger: logger) {
+            updated = n
+        }
+        guard updated == 1 else {
             throw JobKitError(.jobNoLongerRunning, "job \(id) is no longer running under this worker")
         }
         execution.markCompletedInTransaction()

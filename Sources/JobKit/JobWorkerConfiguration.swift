@@ -34,7 +34,7 @@ public struct JobWorkerConfiguration: Sendable {
     public var completerBatchSize: Int
     /// Producers stop fetching while this many outcomes wait to be written. Default: 20 000.
     public var completerBacklogLimit: Int
-    /// Maintenance (rescuer, stager, pruner) run by the elected leader. `nil` runs no maintenance here.
+    /// Maintenance (stager, rescuer, pruner) run by the elected ``LeaderService``. `nil` stands for no leadership here.
     public var maintenance: MaintenanceConfiguration?
 
     public init(
@@ -66,49 +66,5 @@ public struct JobWorkerConfiguration: Sendable {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         let random = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(random)"
-    }
-}
-
-/// Leader-only maintenance.
-public struct MaintenanceConfiguration: Sendable {
-    /// The leadership's name in `jobkit.leaders`. Default: `maintenance`.
-    public var leadershipName: String
-    /// How long a leadership lasts without renewal. Default: 15 s.
-    public var leaderTTL: Duration
-    /// How often the leader renews and followers try to take over. Default: 5 s.
-    public var electionInterval: Duration
-    /// How often scheduled and retryable jobs whose time has come are made available. Default: 1 s.
-    public var stageInterval: Duration
-    /// How often expired leases are looked for. Default: 15 s.
-    public var rescueInterval: Duration
-    /// How often finished jobs are pruned. Default: 60 s.
-    public var pruneInterval: Duration
-    /// How long completed jobs are kept. Default: 24 h.
-    public var completedRetention: Duration
-    /// How long cancelled jobs are kept. Default: 7 days.
-    public var cancelledRetention: Duration
-    /// How long discarded jobs (the dead-letter queue) are kept. Default: 30 days.
-    public var discardedRetention: Duration
-
-    public init(
-        leadershipName: String = "maintenance",
-        leaderTTL: Duration = .seconds(15),
-        electionInterval: Duration = .seconds(5),
-        stageInterval: Duration = .seconds(1),
-        rescueInterval: Duration = .seconds(15),
-        pruneInterval: Duration = .seconds(60),
-        completedRetention: Duration = .seconds(24 * 3600),
-        cancelledRetention: Duration = .seconds(7 * 24 * 3600),
-        discardedRetention: Duration = .seconds(30 * 24 * 3600)
-    ) {
-        self.leadershipName = leadershipName
-        self.leaderTTL = leaderTTL
-        self.electionInterval = electionInterval
-        self.stageInterval = stageInterval
-        self.rescueInterval = rescueInterval
-        self.pruneInterval = pruneInterval
-        self.completedRetention = completedRetention
-        self.cancelledRetention = cancelledRetention
-        self.discardedRetention = discardedRetention
     }
 }

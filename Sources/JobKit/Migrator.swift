@@ -2,16 +2,24 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Applies `NNNN_name.sql` files in order, each in its own transaction, and records them in
-/// `public.schema_migrations`. Concurrent migrators serialize on an advisory lock.
+/// Applies migrations in order, each in its own transaction, and records them in `public.schema_migrations`.
+/// Concurrent migrators serialize on an advisory lock. Migrations come from JobKit itself
+/// (``JobKitSchema/migrations``) and from an application's `NNNN_name.sql` files (``load(directory:)``).
 public struct Migrator: Sendable {
-    /// One migration file.
+    /// One migration.
     public struct Migration: Sendable, Hashable {
         public var version: Int
         public var name: String
         public var sql: String
-        /// FNV-1a of the file, to notice an applied migration that was edited afterwards.
+        /// FNV-1a of the SQL text, to notice an applied migration that was edited afterwards.
         public var checksum: String
+
+        public init(version: Int, name: String, sql: String) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+            self.checksum = Migrator.fnv1a(sql)
+        }
     }
 
     public let postgres: PostgresClient
@@ -22,7 +30,8 @@ public struct Migrator: Sendable {
         self.logger = logger
     }
 
-    /// Reads the migrations of `directory`, sorted by version. Fails on a malformed name or a repeated version.
+    /// Reads the `NNNN_name.sql` migrations of `directory`, sorted by version. Fails on a malformed name or a
+    /// repeated version.
     public static func load(directory: URL) throws -> [Migration] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }
         var result: [Migration] = []
@@ -32,27 +41,18 @@ public struct Migrator: Sendable {
                 throw JobKitError(.migrationFailed, "migration file '\(file)' is not named NNNN_name.sql")
             }
             let sql = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
-            result.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]),
-                                    sql: sql, checksum: fnv1a(sql)))
+            result.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
         }
-        result.sort { $0.version < $1.version }
-        for (a, b) in zip(result, result.dropFirst()) where a.version == b.version {
-            throw JobKitError(.migrationFailed, "two migrations have version \(a.version)")
-        }
-        return result
+        return try ordered(result)
     }
 
-    /// Finds the `migrations` folder: `$FILESTORE_MIGRATIONS_DIR`, else `./migrations`, else next to the
-    /// repository the executable was built in.
-    public static func locateDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
-        if let explicit = environment["FILESTORE_MIGRATIONS_DIR"] { return URL(fileURLWithPath: explicit) }
-        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("migrations")]
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(dir.appendingPathComponent("migrations"))
-            dir = dir.deletingLastPathComponent()
+    /// `migrations` sorted by version (e.g. JobKit's and an application's together). Fails on a repeated version.
+    public static func ordered(_ migrations: [Migration]) throws -> [Migration] {
+        let result = migrations.sorted { $0.version < $1.version }
+        for (a, b) in zip(result, result.dropFirst()) where a.version == b.version {
+            throw JobKitError(.migrationFailed, "two migrations have version \(a.version) (\(a.name), \(b.name))")
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
+        return result
     }
 
     /// The versions recorded as applied.
@@ -114,23 +114,21 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// Throws ``JobKitError/Code/databaseBehind`` unless every version up to `required` is applied.
-    /// Read-only, so the service's own role (which may not create tables) can run it (`/readyz`).
-    public func requireVersion(_ required: Int) async throws {
-        var current = 0
-        let rows = try await postgres.query("""
-            SELECT CASE WHEN to_regclass('public.schema_migrations') IS NULL THEN 0
-                        ELSE (SELECT coalesce(max(version), 0) FROM public.schema_migrations) END
-            """, logger: logger)
-        for try await v in rows.decode(Int32.self) { current = Int(v) }
-        guard current >= required else {
-            throw JobKitError(.databaseBehind, "the database schema is at version \(current) but this build needs \(required): run `filestore migrate`")
-        }
+    /// What a ``JobKitError/Code/databaseBehind`` error tells the operator to do, unless the caller says better.
+    public static let defaultHint = "apply the migrations"
+
+    /// Throws ``JobKitError/Code/databaseBehind`` unless every version up to `required` is applied; its message
+    /// ends with `hint` (e.g. the command that migrates). Read-only, so a role that may not create tables can
+    /// run it (`/readyz`).
+    public func requireVersion(_ required: Int, hint: String = Migrator.defaultHint) async throws {
+        let current = try await postgres.withConnection { try await Self.schemaVersion(on: $0, logger: logger) }
+        try Self.check(current: current, required: required, hint: hint)
     }
 
-    /// Throws ``JobKitError/Code/databaseBehind`` unless the database behind `configuration` has every
-    /// version up to `required`. Uses one short-lived connection, so it can run before a pool starts.
-    public static func requireVersion(_ required: Int, configuration: DatabaseConfiguration, logger: Logger) async throws {
+    /// ``requireVersion(_:hint:)`` for the database behind `configuration`, on one short-lived connection, so
+    /// that it can run before a pool starts.
+    public static func requireVersion(_ required: Int, configuration: DatabaseConfiguration, hint: String = Migrator.defaultHint,
+                                      logger: Logger) async throws {
         let connection = try await configuration.connect(logger: logger)
         let current: Int
         do {
@@ -140,21 +138,25 @@ public struct Migrator: Sendable {
             try? await connection.close()
             throw error
         }
+        try check(current: current, required: required, hint: hint)
+    }
+
+    private static func check(current: Int, required: Int, hint: String) throws {
         guard current >= required else {
-            throw JobKitError(.databaseBehind, "the database schema is at version \(current) but this build needs \(required): run `filestore migrate`")
+            throw JobKitError(.databaseBehind, "the database schema is at version \(current) but this build needs \(required): \(hint)")
         }
     }
 
-    /// The highest applied migration version (0 on an empty database).
+    /// The highest applied migration version (0 on an empty database). Read-only. Two statements: one that
+    /// named a missing table would fail at parse time, whatever its CASE says.
     static func schemaVersion(on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let exists = try await connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger)
         var hasTable = false
-        for try await b in exists.decode(Bool.self) { hasTable = b }
+        for try await b in try await connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL",
+                                                      logger: logger).decode(Bool.self) { hasTable = b }
         guard hasTable else { return 0 }
         var current = 0
-        for try await v in try await connection.query("SELECT coalesce(max(version), 0) FROM public.schema_migrations", logger: logger).decode(Int32.self) {
-            current = Int(v)
-        }
+        for try await v in try await connection.query("SELECT coalesce(max(version), 0) FROM public.schema_migrations",
+                                                      logger: logger).decode(Int32.self) { current = Int(v) }
         return current
     }
 

@@ -1,39 +1,16 @@
-import Foundation
-
-/// The built-in `noop` kind, for smoke tests, drills and benchmarks.
-///
-/// Args (all optional): `sleep_ms` — how long to run; `fail_times` — fail the first N attempts;
-/// `bench_ts` — the enqueuer's wall-clock time (seconds since 1970), handed to `onStart` as latency.
+/// The built-in `noop` kind (args: ``Noop``): sleeps and fails as its args say, for smoke tests and drills.
 public struct NoopWorker: JobWorker {
-    public struct Args: Codable, Sendable {
-        public var sleep_ms: Int?
-        public var fail_times: Int?
-        public var bench_ts: Double?
-        public init(sleep_ms: Int? = nil, fail_times: Int? = nil, bench_ts: Double? = nil) {
-            self.sleep_ms = sleep_ms
-            self.fail_times = fail_times
-            self.bench_ts = bench_ts
-        }
-    }
-
-    public static let kind = "noop"
+    public typealias Args = Noop
     public let options: JobWorkerOptions
-    /// Called first thing in every attempt with the job id and, when `bench_ts` is set, the seconds
-    /// from enqueue to start.
-    public let onStart: (@Sendable (Int64, Double?) -> Void)?
 
-    public init(options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(60), retryPolicy: RetryPolicy(base: .milliseconds(100))),
-                onStart: (@Sendable (Int64, Double?) -> Void)? = nil) {
+    /// Default options: a 60 s timeout, retries from 100 ms.
+    public init(options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(60), retryPolicy: RetryPolicy(base: .milliseconds(100)))) {
         self.options = options
-        self.onStart = onStart
     }
 
-    public func work(_ job: Job<Args>) async throws {
-        if let onStart {
-            onStart(job.id, job.args.bench_ts.map { Date().timeIntervalSince1970 - $0 })
-        }
-        if let ms = job.args.sleep_ms, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
-        if let failures = job.args.fail_times, job.attempt <= failures {
+    public func work(_ job: Job<Noop>) async throws {
+        if let ms = job.args.sleepMS, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
+        if let failures = job.args.failTimes, job.attempt <= failures {
             throw NoopFailure(attempt: job.attempt, of: failures)
         }
     }

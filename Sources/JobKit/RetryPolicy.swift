@@ -1,3 +1,5 @@
+import Foundation
+
 /// How long to wait before the next attempt of a failed job: exponential backoff with jitter.
 ///
 /// Pure and deterministic given its random source, so it is tested without a database.
@@ -37,21 +39,5 @@ public struct RetryPolicy: Sendable, Hashable {
     public func delay(afterAttempt attempt: Int) -> Duration {
         var rng = SystemRandomNumberGenerator()
         return delay(afterAttempt: attempt, using: &rng)
-    }
-}
-
-import Foundation
-
-extension Duration {
-    /// The duration in (fractional) seconds.
-    public var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-
-    /// The duration in whole milliseconds.
-    public var milliseconds: Int64 {
-        let (s, atto) = components
-        return s * 1000 + atto / 1_000_000_000_000_000
     }
 }

@@ -12,8 +12,7 @@ import Storage
 /// completes: retrying cannot fix it). Variants, the state change, `file.ready.v1` and the job's completion
 /// commit together.
 public struct OptimizeWorker: JobWorker {
-    public typealias Args = FileJobArgs
-    public static let kind = "optimize"
+    public typealias Args = OptimizeFile
 
     /// A variant to make: its name, longest side (`nil`: full size, scrubbed) and output suffix (`nil`: the original's).
     public struct VariantSpec: Sendable {

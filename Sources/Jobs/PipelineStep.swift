@@ -2,15 +2,11 @@ import Domain
 import JobKit
 import Storage
 
-/// The args every pipeline job carries.
-public struct FileJobArgs: Codable, Sendable {
-    public var file_id: String
-    public var tenant_id: String
-
-    /// The tenant and file; malformed args cancel the job (retrying cannot fix them).
-    func ids(_ step: String) throws -> (TenantID, PrefixedID) {
-        guard let tenant = try? TenantID(tenant_id), let id = PrefixedID(parsing: file_id, as: .file) else {
-            throw JobCancel("malformed \(step) args: \(tenant_id)/\(file_id)")
+extension Job where Args: FileJobArgs {
+    /// The tenant (the job row's `tenant_id`) and the file; malformed ones cancel the job (retrying cannot fix them).
+    func fileIDs(_ step: String) throws -> (TenantID, PrefixedID) {
+        guard let tenant = try? TenantID(tenantID ?? ""), let id = PrefixedID(parsing: args.fileID, as: .file) else {
+            throw JobCancel("malformed \(step) job: tenant \(tenantID ?? "-"), file \(args.fileID)")
         }
         return (tenant, id)
     }
@@ -24,8 +20,8 @@ struct PipelineStep {
     let repository: FileRepository
     let actor: String
 
-    static func begin(_ job: Job<FileJobArgs>, _ event: FileEvent, step: String, database: TenantDatabase) async throws -> PipelineStep {
-        let (tenant, id) = try job.args.ids(step)
+    static func begin<A: FileJobArgs>(_ job: Job<A>, _ event: FileEvent, step: String, database: TenantDatabase) async throws -> PipelineStep {
+        let (tenant, id) = try job.fileIDs(step)
         let repository = FileRepository(logger: job.logger)
         let actor = "job:\(step)"
         do {

@@ -11,8 +11,7 @@ import Storage
 /// The file's row stays (state `deleted`) for the audit trail. A file that is not deleted (or is gone) cancels
 /// the job: nothing is ever removed from a live file.
 public struct PurgeWorker: JobWorker {
-    public typealias Args = FileJobArgs
-    public static let kind = "file.purge"
+    public typealias Args = PurgeFile
 
     let blobs: any BlobStore
     let database: TenantDatabase
@@ -26,7 +25,7 @@ public struct PurgeWorker: JobWorker {
     }
 
     public func work(_ job: Job<Args>) async throws {
-        let (tenant, id) = try job.args.ids("purge")
+        let (tenant, id) = try job.fileIDs("purge")
         let repository = FileRepository(logger: job.logger), variantRows = VariantRepository(logger: job.logger)
         let (file, variants) = try await database.transaction(tenant) { tx in
             let file = try await repository.file(id, on: tx)

@@ -14,8 +14,7 @@ public enum LimitPolicy: String, Sendable { case quarantine, allow }
 /// retried scan never records twice. A scanner failure retries (then the dead-letter queue); the file stays
 /// unservable meanwhile.
 public struct ScanWorker: JobWorker {
-    public typealias Args = FileJobArgs
-    public static let kind = "scan"
+    public typealias Args = ScanFile
 
     let scanner: any VirusScanner
     let blobs: any BlobStore
@@ -48,7 +47,7 @@ public struct ScanWorker: JobWorker {
             } else {
                 try await repository.transition(id, on: .scannedClean, actor: actor, requestID: nil, traceContext: job.traceContext, tx: tx)
                 try await JobClient(postgres: database.postgres, logger: job.logger).enqueue(
-                    PipelineJobs.optimize(id, tenant: tenant, traceContext: job.traceContext), on: tx)
+                    OptimizeFile(id), options: PipelineJobs.options(tenant: tenant, traceContext: job.traceContext), on: tx)
             }
             try await job.complete(on: tx)
         }

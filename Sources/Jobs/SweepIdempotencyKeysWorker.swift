@@ -7,8 +7,7 @@ import JobKit
 /// ``FileCore/IdempotencyStore/sweepExpired(tenant:limit:)``. Idempotent and bounded
 /// (``SweepConfiguration/batchSize`` × ``SweepConfiguration/maxBatchesPerJob``).
 public struct SweepIdempotencyKeysWorker: JobWorker {
-    public typealias Args = SweepJobArgs
-    public static let kind = "idempotency_keys.sweep"
+    public typealias Args = SweepIdempotencyKeys
 
     let core: FileCore
     let configuration: SweepConfiguration

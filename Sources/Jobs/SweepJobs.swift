@@ -4,23 +4,23 @@ import JobKit
 /// The per-tenant sweep jobs, built in one place for the leader tasks: one job per tenant and kind, unique
 /// while pending (key `<kind>:<tenant>`), the tenant in the row's `tenant_id`.
 public enum SweepJobs {
-    static func insert(_ kind: String, tenant: TenantID, configuration: SweepConfiguration) -> JobInsert {
-        JobInsert(kind: kind, argsJSON: "{}", queue: configuration.queue, maxAttempts: configuration.maxAttempts,
-                  uniqueKey: "\(kind):\(tenant.value)", tenantID: tenant.value)
+    static func insert<A: JobArgs>(_ args: A, tenant: TenantID, configuration: SweepConfiguration) throws -> JobInsert {
+        try JobInsert(args, options: InsertOptions(queue: configuration.queue, maxAttempts: configuration.maxAttempts,
+                                                   uniqueKey: "\(A.kind):\(tenant.value)", tenantID: tenant.value))
     }
 
     /// Delete `tenant`'s abandoned uploads and their partial data (``SweepUploadsWorker``).
-    public static func uploads(_ tenant: TenantID, configuration: SweepConfiguration = SweepConfiguration()) -> JobInsert {
-        insert(SweepUploadsWorker.kind, tenant: tenant, configuration: configuration)
+    public static func uploads(_ tenant: TenantID, configuration: SweepConfiguration = SweepConfiguration()) throws -> JobInsert {
+        try insert(SweepUploads(), tenant: tenant, configuration: configuration)
     }
 
     /// Delete `tenant`'s expired idempotency keys (``SweepIdempotencyKeysWorker``).
-    public static func idempotencyKeys(_ tenant: TenantID, configuration: SweepConfiguration = SweepConfiguration()) -> JobInsert {
-        insert(SweepIdempotencyKeysWorker.kind, tenant: tenant, configuration: configuration)
+    public static func idempotencyKeys(_ tenant: TenantID, configuration: SweepConfiguration = SweepConfiguration()) throws -> JobInsert {
+        try insert(SweepIdempotencyKeys(), tenant: tenant, configuration: configuration)
     }
 
     /// The tenant a sweep job works for; a job without a valid one is cancelled (it could never succeed).
-    static func tenant(of job: Job<SweepJobArgs>) throws -> TenantID {
+    static func tenant<A: JobArgs>(of job: Job<A>) throws -> TenantID {
         guard let text = job.tenantID, let tenant = try? TenantID(text) else {
             throw JobCancel("\(job.kind) job \(job.id) names no valid tenant")
         }

@@ -7,8 +7,7 @@ import JobKit
 /// through ``FileCore/TusUploads/sweepExpired(tenant:limit:)``. Idempotent and bounded
 /// (``SweepConfiguration/batchSize`` × ``SweepConfiguration/maxBatchesPerJob``).
 public struct SweepUploadsWorker: JobWorker {
-    public typealias Args = SweepJobArgs
-    public static let kind = "uploads.sweep"
+    public typealias Args = SweepUploads
 
     let core: FileCore
     let configuration: SweepConfiguration

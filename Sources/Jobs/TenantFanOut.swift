@@ -9,13 +9,13 @@ struct TenantFanOut: Sendable {
     let configuration: SweepConfiguration
 
     /// Returns how many jobs were newly enqueued.
-    func run(tenants page: (TenantID?, Int) async throws -> [TenantID], job: (TenantID) -> JobInsert) async throws -> Int {
+    func run(tenants page: (TenantID?, Int) async throws -> [TenantID], job: (TenantID) throws -> JobInsert) async throws -> Int {
         var after: TenantID?
         var seen = 0, enqueued = 0
         while seen < configuration.maxTenantsPerRun {
             let tenants = try await page(after, min(configuration.tenantPageSize, configuration.maxTenantsPerRun - seen))
             guard let last = tenants.last else { break }
-            enqueued += try await jobs.enqueueMany(tenants.map(job))
+            enqueued += try await jobs.enqueueMany(try tenants.map(job))
             seen += tenants.count
             after = last
             if tenants.count < configuration.tenantPageSize { break }

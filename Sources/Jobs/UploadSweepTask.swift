@@ -6,12 +6,12 @@ import Storage
 /// tenants have an unfinished upload past its expiry and not under a live lease, and enqueues one
 /// ``SweepUploadsWorker`` job per such tenant (unique while pending). The deleting is done by those jobs, in
 /// the tenant's own scope.
-public struct UploadSweepTask: Sendable {
+public struct UploadSweepTask: LeaderTask {
     let system: SystemDatabase
     let fanOut: TenantFanOut
 
     /// The task's name (logs, metrics): `uploads.sweep`.
-    public var name: String { SweepUploadsWorker.kind }
+    public var name: String { SweepUploads.kind }
     /// How often it runs: ``SweepConfiguration/interval``.
     public let interval: Duration
 
@@ -27,6 +27,6 @@ public struct UploadSweepTask: Sendable {
     /// One run: returns how many per-tenant jobs it enqueued (tenants whose job is still pending count 0).
     public func run() async throws -> Int {
         try await fanOut.run(tenants: { try await system.tenantsWithExpiredUploads(after: $0, limit: $1) },
-                             job: { SweepJobs.uploads($0, configuration: fanOut.configuration) })
+                             job: { try SweepJobs.uploads($0, configuration: fanOut.configuration) })
     }
 }

@@ -40,7 +40,10 @@ struct Filestore: AsyncParsableCommand {
     }
 }
 
-/// The schema version this build needs; `migrations/` holds files up to it (a test checks they agree).
+/// The schema version this build needs; JobKit's schema (``JobKitSchema``) and `migrations/` hold versions up to it
+/// (a test checks they agree).
 enum FilestoreSchema {
     static let requiredVersion = 8
+    /// What a database that is behind is told to do.
+    static let migrateHint = "run `filestore migrate`"
 }

@@ -5,7 +5,7 @@ import JobKit
 
 struct MigrateCommand: ConfiguredCommand {
     static let configuration = CommandConfiguration(
-        commandName: "migrate", abstract: "Apply migrations/*.sql in order.",
+        commandName: "migrate", abstract: "Apply JobKit's schema, then migrations/*.sql, in order.",
         discussion: """
             With --status, nothing is applied and the exit code is a deploy gate: 0 when the database is up to date, \
             \(MigrationStatus.pendingExitCode) when migrations are pending, \(MigrationStatus.aheadExitCode) when the database \
@@ -116,7 +116,9 @@ func loadMigrations(_ directory: String?) throws -> [Migrator.Migration] {
     guard let dir = directory.map({ URL(fileURLWithPath: $0) }) ?? locateMigrationsDirectory() else {
         throw CLIError("cannot find the migrations folder: run from the repository or set FILESTORE_MIGRATIONS_DIR")
     }
-    do { return try Migrator.load(directory: dir) } catch let error as JobKitError { throw CLIError(error.description) }
+    do { return try Migrator.ordered(JobKitSchema.migrations + Migrator.load(directory: dir)) } catch let error as JobKitError {
+        throw CLIError(error.description)
+    }
 }
 
 /// `./migrations`, else a `migrations` folder beside the executable or up to five folders above it (the

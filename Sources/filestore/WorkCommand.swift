@@ -74,11 +74,33 @@ struct WorkCommand: ConfiguredCommand {
     func run(configuration: FilestoreConfiguration) async throws {
         let report = WorkReport()
         var registry = JobRegistry.filestore()
-        registry.register(NoopWorker(onStart: { _, latency in report.record(latency) }))
+        registry.register(BenchNoopWorker(report: report))
         // The scanner and libvips are loaded only by processes that work the scan and optimize queues.
         let process = FilestoreProcess(configuration: configuration, runsWorkers: true, servesAPI: false, registry: registry,
                                        metrics: bootstrapMetrics())
         try await reportingErrors { try await process.run() }
         if options.reportJSON { print(report.json()) }
+    }
+}
+/// The `noop` kind as `work --report-json` runs it for the queue benchmark: ``NoopWorker``'s behaviour, plus the
+/// enqueue-to-start latency of jobs whose args carry `bench_ts` (the enqueuer's clock, seconds since 1970).
+/// Bench-only, so it lives here and not in JobKit (until the benchmarks get a kind of their own).
+struct BenchNoopWorker: JobWorker {
+    struct Args: JobArgs {
+        static var kind: String { Noop.kind }
+        var sleep_ms: Int?
+        var fail_times: Int?
+        var bench_ts: Double?
+    }
+    let report: WorkReport
+    let noop = NoopWorker()
+    var options: JobWorkerOptions { noop.options }
+
+    func work(_ job: Job<Args>) async throws {
+        report.record(job.args.bench_ts.map { Date().timeIntervalSince1970 - $0 })
+        if let ms = job.args.sleep_ms, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
+        if let failures = job.args.fail_times, job.attempt <= failures {
+            throw CLIError("noop failure \(job.attempt) of \(failures) (fail_times)")
+        }
     }
 }

@@ -37,7 +37,7 @@ struct FilestoreProcess {
         // Secrets and limits first: a process missing its keys stops before it touches the database.
         let api = try await servesAPI ? FileAPIParts(configuration) : nil
         // Refuse to run against a database that is behind this build.
-        try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, logger: logger)
+        try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, hint: FilestoreSchema.migrateHint, logger: logger)
         let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs) : nil
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
         var services: [any Service] = [postgres]
@@ -50,8 +50,14 @@ struct FilestoreProcess {
             services.append(notifier)
             var isLeader: @Sendable () -> Bool = { false }
             if let maintenance = worker.maintenance {
-                let service = MaintenanceService(postgres: postgres, candidateID: worker.workerID, configuration: maintenance,
-                                                 notifier: notifier, logger: logger)
+                // Cross-tenant work reads through the system role's own small pool, only ever from leader tasks.
+                let systemPostgres = PostgresClient(configuration: configuration.database.system.clientConfiguration,
+                                                    backgroundLogger: makeLogger("filestore.postgres.system"))
+                services.append(systemPostgres)
+                let sweeps = SweepTasks(system: SystemDatabase(postgres: systemPostgres, logger: makeLogger("filestore.system")),
+                                        jobs: JobClient(postgres: postgres, logger: logger))
+                let service = LeaderService(postgres: postgres, candidateID: worker.workerID, maintenance: maintenance,
+                                            extraTasks: sweeps.all, notifier: notifier, logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
             }
@@ -60,6 +66,10 @@ struct FilestoreProcess {
             if let blobs {
                 services += await addPipelineHandlers(to: &registry, configuration: configuration, blobs: blobs, postgres: postgres,
                                                       queues: worker.queues.map(\.name))
+                if worker.queues.contains(where: { $0.name == SweepConfiguration().queue }) {
+                    registry.registerSweepHandlers(core: FileCore(database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.sweep")),
+                                                                  blobs: blobs))
+                }
             }
             services.append(JobWorkerService(postgres: postgres, fetchPostgres: fetchPostgres, registry: registry, configuration: worker,
                                              notifier: notifier, logger: logger))
@@ -67,7 +77,7 @@ struct FilestoreProcess {
         let required = FilestoreSchema.requiredVersion
         let ops = OpsRoutes(registry: metrics, readiness: {
             do {
-                try await Migrator(postgres: postgres, logger: logger).requireVersion(required)
+                try await Migrator(postgres: postgres, logger: logger).requireVersion(required, hint: FilestoreSchema.migrateHint)
                 return nil
             } catch { return "\(error)" }
         })

@@ -277,7 +277,7 @@ struct SweepFixture: Sendable {
             try await f.key(acme, "old", expiresIn: -60)
             var registry = JobRegistry()
             _ = registry.registerSweeps(core: f.core, system: f.system)
-            try await f.env.client.enqueue(JobInsert(kind: SweepIdempotencyKeysWorker.kind, queue: "maintenance"))
+            try await f.env.client.enqueue(SweepIdempotencyKeys(), options: InsertOptions(queue: "maintenance"))
             try await f.env.withWorker(registry, TestEnv.fastWorker(queues: Self.maintenance)) { _ in
                 try await eventually("the job is cancelled") { try await f.env.count(.cancelled, queue: "maintenance") == 1 }
             }

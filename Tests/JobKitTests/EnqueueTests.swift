@@ -92,7 +92,7 @@ import Testing
     @Test func migrationsAreRecordedAndTheVersionCheckRefusesABehindDatabase() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             let migrator = Migrator(postgres: env.postgres, logger: TestDatabase.logger)
-            let files = try Migrator.load(directory: TestDatabase.migrationsDirectory)
+            let files = try TestDatabase.migrations()
             #expect(try await migrator.migrate(files).isEmpty) // already applied: idempotent
             try await migrator.requireVersion(files.last!.version)
             await #expect(throws: JobKitError.self) { try await migrator.requireVersion(files.last!.version + 1) }

@@ -6,8 +6,7 @@ import Testing
 
 /// A handler whose query fails on the server.
 struct DivideByZeroWorker: JobWorker {
-    struct Args: Codable, Sendable {}
-    static let kind = "divide"
+    struct Args: JobArgs { static let kind = "divide" }
     let postgres: PostgresClient
     var options: JobWorkerOptions { JobWorkerOptions(retryPolicy: RetryPolicy(base: .milliseconds(10), jitter: 0)) }
     func work(_ job: Job<Args>) async throws { try await postgres.query("SELECT 1/0", logger: job.logger) }

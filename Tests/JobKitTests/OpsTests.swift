@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func theSchemaVersionThisBuildNeedsMatchesTheMigrationsFolder() throws {
-        let files = try Migrator.load(directory: TestDatabase.migrationsDirectory)
+        let files = try TestDatabase.migrations()
         let source = try String(contentsOf: TestDatabase.repositoryRoot.appendingPathComponent("Sources/filestore/Filestore.swift"), encoding: .utf8)
         #expect(source.contains("static let requiredVersion = \(files.last!.version)"))
         #expect(files.map(\.version) == Array(1...files.count))

@@ -87,7 +87,7 @@ struct SeededRandom: RandomNumberGenerator {
     }
 
     @Test func theMigrationsSplitIntoStatements() throws {
-        let migrations = try Migrator.load(directory: TestDatabase.migrationsDirectory)
+        let migrations = try TestDatabase.migrations()
         #expect(!migrations.isEmpty)
         for m in migrations { #expect(SQLSplitter.split(m.sql).count > 1) }
     }

@@ -86,8 +86,10 @@ import Testing
 
     @Test func aHandlerCompletingInItsOwnTransactionHasExactlyOnceEffects() async throws {
         struct LedgerWorker: JobWorker {
-            struct Args: Codable, Sendable { var amount: Int }
-            static let kind = "ledger"
+            struct Args: JobArgs {
+                static let kind = "ledger"
+                var amount: Int
+            }
             let postgres: PostgresClient
             func work(_ job: Job<Args>) async throws {
                 try await postgres.withTransaction(logger: job.logger) { tx in

@@ -27,6 +27,11 @@ public enum TestDatabase {
 
     public static var migrationsDirectory: URL { repositoryRoot.appendingPathComponent("migrations") }
 
+    /// Every migration the product applies, in order: JobKit's own schema, then the `migrations/` folder.
+    public static func migrations() throws -> [Migrator.Migration] {
+        try Migrator.ordered(JobKitSchema.migrations + Migrator.load(directory: migrationsDirectory))
+    }
+
     /// Creates (once per test process) the migrated template and returns its name.
     private static let template = TemplateOnce()
 
@@ -37,7 +42,7 @@ public enum TestDatabase {
             let name = "filestore_tmpl_\(ProcessInfo.processInfo.processIdentifier)_\(UInt32.random(in: 0...UInt32.max))"
             try await admin("CREATE DATABASE \"\(name)\"")
             try await withClient(server.with(database: name)) { postgres in
-                try await Migrator(postgres: postgres, logger: TestDatabase.logger).migrate(try Migrator.load(directory: migrationsDirectory))
+                try await Migrator(postgres: postgres, logger: TestDatabase.logger).migrate(try TestDatabase.migrations())
             }
             self.name = name
             return name
@@ -121,8 +126,8 @@ public struct TestEnv: Sendable {
                                  rescueInterval: .milliseconds(200), pruneInterval: .seconds(60))
     }
 
-    /// Runs a worker process's services (notifier, maintenance, workers) around `body`, then shuts them down
-    /// gracefully and waits for them.
+    /// Runs a worker process's services (notifier, maintenance leader, workers) around `body`, then shuts them
+    /// down gracefully and waits for them.
     public func withWorker<T: Sendable>(_ registry: JobRegistry, _ configuration: JobWorkerConfiguration,
                                  notifier useNotifier: Bool = true,
                                  _ body: (JobWorkerService) async throws -> T) async throws -> T {
@@ -133,8 +138,8 @@ public struct TestEnv: Sendable {
         var services: [any Service] = []
         if let notifier { services.append(notifier) }
         if let m = configuration.maintenance {
-            services.append(MaintenanceService(postgres: postgres, candidateID: configuration.workerID, configuration: m,
-                                               notifier: notifier, logger: TestDatabase.logger))
+            services.append(LeaderService(postgres: postgres, candidateID: configuration.workerID, maintenance: m,
+                                          notifier: notifier, logger: TestDatabase.logger))
         }
         services.append(worker)
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: TestDatabase.logger))

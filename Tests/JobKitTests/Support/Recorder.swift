@@ -29,13 +29,13 @@ final class Recorder: Sendable {
 
 /// A configurable test worker: sleeps, fails, snoozes or checks cancellation as its args say.
 struct ProbeWorker: JobWorker {
-    struct Args: Codable, Sendable {
+    struct Args: JobArgs {
+        static let kind = "probe"
         var sleep_ms: Int?
         var fail_times: Int?
         var snooze_ms: Int?
         var cancel_self: Bool?
     }
-    static let kind = "probe"
     let recorder: Recorder
     let options: JobWorkerOptions
 

@@ -1,3 +1,25 @@
+/// JobKit's own schema, shipped with the library: the `jobkit` schema's tables, types, indexes and trigger,
+/// as migrations for ``Migrator``. An application applies these before its own:
+///
+/// ```swift
+/// try await migrator.migrate(JobKitSchema.migrations + Migrator.load(directory: appMigrations))
+/// ```
+///
+/// The SQL is embedded in Swift (no resource bundle to ship). Version 1 is the text that was once the file
+/// `migrations/0001_jobkit.sql`, byte for byte, so databases that recorded it keep their checksum; later
+/// changes to JobKit's schema come as new versions here, never as edits of old ones. JobKit's versions start at 1
+/// and an application's own migrations take the versions after them (see ``lastVersion``).
+public enum JobKitSchema {
+    /// JobKit's migrations, in order.
+    public static let migrations: [Migrator.Migration] = [
+        Migrator.Migration(version: 1, name: "jobkit", sql: version1),
+    ]
+
+    /// The highest version JobKit uses; an application's migrations start above it.
+    public static var lastVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Jobs, queue controls and leader leases (formerly `migrations/0001_jobkit.sql`).
+    static let version1 = #"""
 -- JobKit: the job queue. One hot table (jobkit.jobs) plus small control tables.
 -- Every asynchronous piece of work in filestore is a row here.
 
@@ -83,3 +105,6 @@ END $$;
 
 CREATE TRIGGER jobs_notify_insert AFTER INSERT ON jobkit.jobs
   REFERENCING NEW TABLE AS new_jobs FOR EACH STATEMENT EXECUTE FUNCTION jobkit.notify_insert();
+
+"""#
+}
