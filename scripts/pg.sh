@@ -49,6 +49,9 @@ CONF
   psql_admin -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='filestore_system') THEN CREATE ROLE filestore_system LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END\$\$;"
   # A cluster made before the role existed may hold it from migration 0008 as NOLOGIN.
   psql_admin -c "ALTER ROLE filestore_system LOGIN"
+  # The owner drops test databases WITH (FORCE), which ends the sessions on them: the worker processes of the
+  # tests hold sessions of filestore_app and filestore_system, which only pg_signal_backend lets a non-superuser end.
+  psql_admin -c "GRANT pg_signal_backend TO filestore"
   psql_admin -tc "SELECT 1 FROM pg_database WHERE datname='filestore'" | grep -q 1 || psql_admin -c "CREATE DATABASE filestore OWNER filestore"
 }
 

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobKit
 import Synchronization
 
 /// Per-tenant, per-endpoint-class token buckets. Limits hold per API process (N replicas admit up to N×);
@@ -85,12 +86,5 @@ struct RateLimitMiddleware: RouterMiddleware {
             ?? request.uri.path.split(separator: "/").dropFirst(2).first.map(String.init) ?? "-"
         try limiter.admit(tenant: tenant, RateLimiter.endpointClass(request))
         return try await next(request, context)
-    }
-}
-
-extension Duration {
-    fileprivate var seconds: Double {
-        let (s, a) = components
-        return Double(s) + Double(a) / 1e18
     }
 }

@@ -58,15 +58,6 @@ public struct TokenKeys: Sendable {
         }
     }
 
-    /// The keys from the environment.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) async throws -> TokenKeys {
-        var text = env["FILESTORE_JWT_KEYS"] ?? ""
-        if let path = env["FILESTORE_JWT_KEYS_FILE"] {
-            text += "\n" + (try String(contentsOfFile: path, encoding: .utf8))
-        }
-        return try await TokenKeys(parse(text))
-    }
-
     /// Mints a token with the first (current) key.
     public func issue(_ payload: TokenPayload) async throws -> String {
         try await collection.sign(payload, kid: JWKIdentifier(string: keys[0].kid))

@@ -1,4 +1,5 @@
 import API
+import FileCore
 import ArgumentParser
 import Domain
 import FilestoreConfig
