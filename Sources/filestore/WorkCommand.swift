@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import JobKit
 import Jobs
-import Synchronization
 
 struct WorkOptions: ParsableArguments {
     @Option(help: "Queues to work, comma-separated; `name:N` sets one queue's concurrency.")
@@ -25,7 +24,6 @@ struct WorkOptions: ParsableArguments {
     var noMaintenance = false
     @Flag(name: .customLong("durable-fetch"), help: "Fetches wait for a WAL flush too. By default they do not: a fetch lost in a database crash only makes its jobs run again, and every later durable commit flushes it. Enqueues and outcomes are always durable.")
     var durableFetch = false
-    @Flag(name: .customLong("report-json"), help: .hidden) var reportJSON = false
 
     func workerConfiguration() throws -> JobWorkerConfiguration {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
@@ -44,41 +42,14 @@ struct WorkOptions: ParsableArguments {
     }
 }
 
-/// Counts handler starts and collects bench latencies for `--report-json`.
-final class WorkReport: Sendable {
-    let calls = Atomic<Int>(0)
-    let latencies = Mutex<[Double]>([])
-
-    func record(_ latency: Double?) {
-        calls.wrappingAdd(1, ordering: .relaxed)
-        if let latency { latencies.withLock { $0.append(latency) } }
-    }
-
-    func json() -> String {
-        let lats = latencies.withLock { $0 }.map { String(format: "%.3f", $0 * 1000) }.joined(separator: ",")
-        return "{\"handler_calls\":\(calls.load(ordering: .relaxed)),\"peak_rss_kb\":\(peakRSSKilobytes()),\"latencies_ms\":[\(lats)]}"
-    }
-}
-
-/// The process's peak resident set (VmHWM) in KiB, from /proc.
-func peakRSSKilobytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
-    }
-    return 0
-}
-
 struct WorkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "work", abstract: "Run job workers (and stand for maintenance leader).")
     @OptionGroup var db: DatabaseOptions
     @OptionGroup var options: WorkOptions
 
     func run() async throws {
-        let report = WorkReport()
         let metrics = bootstrapMetrics()
-        var registry = JobRegistry.filestore()
-        registry.register(NoopWorker(onStart: { _, latency in report.record(latency) }))
+        let registry = JobRegistry.filestore()
         let worker = try options.workerConfiguration()
         // The scanner and libvips are loaded only by processes that work the scan and optimize queues.
         let process = FilestoreProcess(database: try db.configuration(), worker: worker, registry: registry,
@@ -87,7 +58,6 @@ struct WorkCommand: AsyncParsableCommand {
                                        opsHost: options.httpHost, opsPort: options.httpPort == 0 ? nil : options.httpPort,
                                        durableFetch: options.durableFetch)
         try await runReportingErrors { try await process.run() }
-        if options.reportJSON { print(report.json()) }
     }
 }
 
