@@ -23,7 +23,9 @@ enum BenchSupport {
         try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""), logger: quietLogger)
         try await connection.close()
         let db = server.with(database: name)
-        try run(product.path, ["migrate", "--database-url", db.url])
+        var env = ProcessInfo.processInfo.environment
+        env["LOG_LEVEL"] = "warning"
+        try run(product.path, ["migrate", "--database-url", db.url], environment: env)
         return db
     }
 
