@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "filestore", targets: ["filestore"]),
+        .executable(name: "filestore-bench", targets: ["filestore-bench"]),
         .library(name: "JobKit", targets: ["JobKit"]),
     ],
     dependencies: [
@@ -135,6 +136,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // The benchmarks (queue, upload, pipeline), apart from the product: they start the `filestore` binary
+        // for serve/work/migrate/token, and their own JobKit worker processes for the queue benchmark.
+        .executableTarget(
+            name: "filestore-bench",
+            dependencies: [
+                "JobKit", "CClamAV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Shared by the test targets: a fresh migrated database per test on the real PostgreSQL.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Merges pipeline benchmark runs (JSON lines of `filestore bench pipeline`) into perf/baseline.json under
+"""Merges pipeline benchmark runs (JSON lines of `filestore-bench pipeline`) into perf/baseline.json under
 "pipeline": per worker concurrency, the median, min and max of each figure over the runs, and the runs.
 Usage: pipeline_summary.py RESULTS.jsonl COMMAND"""
 import datetime, json, statistics, sys

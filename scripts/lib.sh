@@ -29,3 +29,55 @@ ensure_packages() {
 }
 
 command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
+
+# Writes the llvm-cov report of the last `swift test --enable-code-coverage` run: per source target (every
+# Sources/<Target> with Swift files) its report in .data/coverage/<Target>.txt, all of them in
+# .data/coverage/summary.tsv, and a table on stderr. The objects are the test binary and the `filestore` binary
+# (tests also run it as a child process). Lines, regions and functions are Swift's counters; llvm-cov's branch
+# column stays "-" for Swift code (the Swift compiler emits no branch counters). A target that no test links
+# is listed as such. JobKit and Domain are held to COVERAGE_MIN (85%) of lines: a line says when one is below.
+coverage_report() {
+  local bin_dir profdata llvm_cov llvm_profdata out=$REPO/.data/coverage
+  bin_dir=$(swift build --show-bin-path)
+  llvm_cov=$(dirname "$(command -v swift)")/llvm-cov
+  llvm_profdata=$(dirname "$(command -v swift)")/llvm-profdata
+  local binary=$bin_dir/filestorePackageTests.xctest objects=()
+  [[ -x $binary ]] || { log "coverage: no test binary at $binary"; return 1; }
+  [[ -x $bin_dir/filestore ]] && objects=(-object "$bin_dir/filestore")
+  profdata=$bin_dir/codecov/default.profdata
+  # swift test merges the raw profiles only after a passing run; merge them here when it did not.
+  if [[ ! -f $profdata ]] || [[ -n $(find "$bin_dir/codecov" -name '*.profraw' -newer "$profdata" -print -quit) ]]; then
+    "$llvm_profdata" merge -sparse -o "$profdata" "$bin_dir"/codecov/*.profraw
+  fi
+  mkdir -p "$out"
+  printf 'target\tlines\tlines_%%\tregions_%%\tbranches_%%\tfunctions_%%\n' > "$out/summary.tsv"
+  local dir target total below=()
+  for dir in "$REPO"/Sources/*/; do
+    target=$(basename "$dir")
+    [[ -n $(find "$dir" -name '*.swift' -print -quit) ]] || continue
+    [[ $target == filestore-bench ]] && continue   # the benchmarks: no test runs them
+    "$llvm_cov" report "$binary" "${objects[@]}" -instr-profile="$profdata" -show-branch-summary "$dir" > "$out/$target.txt" 2>/dev/null || true
+    # TOTAL  regions missed cover  functions missed cover  lines missed cover  branches missed cover
+    total=$(awk '$1 == "TOTAL" { print $8 "\t" $10 "\t" $4 "\t" ($11 > 0 ? $13 : "-") "\t" $7 }' "$out/$target.txt")
+    # Given only files that no object contains, llvm-cov reports every file it knows (dependencies included).
+    if [[ -z $total ]] || grep -q '\.build/' "$out/$target.txt"; then
+      echo "no test links $target" > "$out/$target.txt"
+      total=$'0\tnot linked by the tests\t-\t-\t-'
+    fi
+    printf '%s\t%s\n' "$target" "$total" >> "$out/summary.tsv"
+  done
+  {
+    printf '\ncoverage (%s, report per target in %s)\n' "$(basename "$profdata")" "${out#"$REPO"/}"
+    column -t -s $'\t' "$out/summary.tsv"
+  } >&2
+  local min=${COVERAGE_MIN:-85} pct
+  for target in JobKit Domain; do
+    pct=$(awk -F'\t' -v t="$target" '$1 == t { sub("%", "", $3); print $3 }' "$out/summary.tsv")
+    if [[ -z $pct || $pct == - ]] || awk -v p="$pct" -v m="$min" 'BEGIN { exit !(p < m) }'; then below+=("$target ${pct:-?}%"); fi
+  done
+  if ((${#below[@]})); then
+    log "coverage below ${min}% of lines: ${below[*]}"
+  else
+    log "coverage: JobKit and Domain at ${min}% of lines or more"
+  fi
+}

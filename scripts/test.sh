@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine or a used one:
-#   installs missing Debian packages, starts the project's PostgreSQL (scripts/pg.sh), builds, runs every test.
-# Extra arguments go to `swift test` (e.g. --filter WorkerTests).
+#   installs missing Debian packages, starts the project's PostgreSQL (scripts/pg.sh), builds with code coverage,
+#   runs every test, then writes an llvm-cov line/region/branch report per source target into .data/coverage/
+#   (TARGET.txt, summary.tsv) and prints one summary table. The exit status is the tests'.
+# Extra arguments go to `swift test` (e.g. --filter WorkerTests). COVERAGE=0 builds and tests without coverage.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -17,7 +19,14 @@ fi
 export FILESTORE_TEST_PYTHON=$VENV/bin/python
 log "validating openapi/v1.yaml"
 "$VENV/bin/openapi-spec-validator" openapi/v1.yaml
+COVERAGE_FLAG=--enable-code-coverage
+[[ ${COVERAGE:-1} == 0 ]] && COVERAGE_FLAG=
 log "building (first build of the dependencies takes several minutes)"
-swift build --build-tests
+swift build --build-tests $COVERAGE_FLAG
 log "running tests against $TEST_DATABASE_URL"
-swift test --skip-build "$@"
+status=0
+swift test --skip-build $COVERAGE_FLAG "$@" || status=$?
+if [[ -n $COVERAGE_FLAG ]]; then
+  coverage_report || log "coverage report failed (the tests' status is kept)"
+fi
+exit $status

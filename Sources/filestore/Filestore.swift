@@ -10,7 +10,7 @@ struct Filestore: AsyncParsableCommand {
         abstract: "Multi-tenant file storage whose asynchronous work runs as rows of a PostgreSQL job table.",
         subcommands: [
             DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, ConfigCommand.self, TokenCommand.self,
-            FilesCommand.self, JobsCommand.self, DLQCommand.self, QueuesCommand.self, BenchCommand.self,
+            FilesCommand.self, JobsCommand.self, DLQCommand.self, QueuesCommand.self,
         ]
     )
 

@@ -1,5 +1,6 @@
 import API
 import Domain
+import FileCore
 import Foundation
 import HTTPTypes
 import Hummingbird

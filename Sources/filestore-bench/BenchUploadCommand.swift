@@ -1,15 +1,11 @@
-import API
-import FileCore
 import ArgumentParser
-import Domain
 import Foundation
 import JobKit
-import Logging
-import PostgresNIO
 
 /// The upload benchmark: one large streaming upload (peak server RSS and throughput against `dd … conv=fsync`
 /// to the same disk, in the same run) and many small uploads from 16 concurrent clients. It starts a real
-/// `filestore serve` on a fresh database and drives it with curl. Prints one JSON line.
+/// `filestore serve` on a fresh database and drives it with curl. Prints one JSON line. Server RSS is its
+/// VmHWM (peak) read from `/proc` before the run, after the large upload and at the end.
 struct BenchUploadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "upload", abstract: "Upload throughput, memory and small-file rate (one JSON line).")
 
@@ -21,10 +17,12 @@ struct BenchUploadCommand: AsyncParsableCommand {
     @Option(name: .customLong("dsn-base"), help: "Server URL without database (default: the cluster of scripts/pg.sh).")
     var dsnBase = "postgres://filestore@127.0.0.1:\(ProcessInfo.processInfo.environment["FILESTORE_PG_PORT"] ?? "5544")"
     @Option(help: "API port for the benchmark server.") var port = 18080
+    @OptionGroup var product: ProductOptions
 
     func run() async throws {
+        let product = try self.product.executable()
         let server = try DatabaseConfiguration(url: dsnBase + "/postgres")
-        let db = try await BenchSupport.freshDatabase("filestore_bench_upload", on: server)
+        let db = try await BenchSupport.freshDatabase("filestore_bench_upload", on: server, product: product)
         let root = URL(fileURLWithPath: dir).standardizedFileURL
         try? FileManager.default.removeItem(at: root)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -43,26 +41,20 @@ struct BenchUploadCommand: AsyncParsableCommand {
         env["FILESTORE_URL_KEYS"] = "bench=" + String(repeating: "u", count: 40)
         env["FILESTORE_BLOB_DIR"] = root.appendingPathComponent("blobs").path
         env["LOG_LEVEL"] = "error"
-                let serve = Process()
-        serve.executableURL = BenchSupport.executable
-        serve.arguments = ["serve", "--api-port", "\(port)", "--max-upload-bytes", "\(Int64(sizeMiB + 1) << 20)", "--rate-limits", "off"]
-        serve.environment = env
-        serve.standardOutput = FileHandle.nullDevice
-        serve.standardError = FileHandle.standardError
-        try serve.run()
-        defer { if serve.isRunning { kill(serve.processIdentifier, SIGTERM); serve.waitUntilExit() } }
-        let keys = try await TokenKeys(TokenKeys.parse(jwtKey))
-        let token = try await keys.issue(TokenPayload(subject: "bench", tenant: TenantID("bench"), scopes: [.filesWrite, .filesRead], ttl: 3600))
+        let serve = try BenchChild(product, ["serve", "--api-port", "\(port)", "--max-upload-bytes", "\(Int64(sizeMiB + 1) << 20)", "--rate-limits", "off"],
+                                   environment: env)
+        defer { serve.stop() }
+        let token = try BenchSupport.token(product: product, environment: env, ttl: "1h")
         let base = "http://127.0.0.1:\(port)"
         try await BenchSupport.waitUntilReady(base + "/readyz")
-        let rssBefore = BenchSupport.peakRSS(serve.processIdentifier)
+        let rssBefore = serve.peakRSSKiB
 
         // One large upload, streamed from /dev/zero through curl (chunked, no Content-Length).
         let bigStart = Date()
         let code = try BenchSupport.output("/bin/sh", ["-c", "head -c \(sizeMiB)M /dev/zero | /usr/bin/curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer \(token)' -H 'Content-Type: application/octet-stream' -T - \(base)/v1/files"])
         let bigSeconds = Date().timeIntervalSince(bigStart)
-        guard code == "201" else { throw CLIError("large upload answered \(code)") }
-        let rssAfterBig = BenchSupport.peakRSS(serve.processIdentifier)
+        guard code == "201" else { throw BenchError("large upload answered \(code)") }
+        let rssAfterBig = serve.peakRSSKiB
 
         // Many small uploads: curl's parallel mode, `clients` transfers at a time.
         let small = root.appendingPathComponent("small.bin")
@@ -79,7 +71,7 @@ struct BenchUploadCommand: AsyncParsableCommand {
         let codes = try BenchSupport.output("/usr/bin/curl", ["-s", "--parallel", "--parallel-max", "\(clients)", "--config", configFile.path])
         let smallSeconds = Date().timeIntervalSince(smallStart)
         let created = codes.split(separator: "\n").filter { $0 == "201" }.count
-        let rssPeak = BenchSupport.peakRSS(serve.processIdentifier)
+        let rssPeak = serve.peakRSSKiB
 
         let mib = Double(sizeMiB)
         let result: [String: Any] = [

@@ -1,8 +1,4 @@
-import API
-import FileCore
 import ArgumentParser
-import CClamAV
-import Domain
 import Foundation
 import JobKit
 import PostgresNIO
@@ -12,7 +8,8 @@ import PostgresNIO
 /// `optimize` queue, each started with its queue paused and timed from the resume, so engine loading is not
 /// counted. In the same run it times the references on the same bytes: a plain libclamav loop (one engine,
 /// compiled once, `cl_scandesc` file after file) and `vipsthumbnail` making the same three outputs. Every
-/// worker concurrency in `--concurrency` gets its own fresh upload of the corpus. Prints one JSON line.
+/// worker concurrency in `--concurrency` gets its own fresh upload of the corpus. Prints one JSON line. A
+/// worker's peak RSS is its VmHWM read from `/proc` just before it is stopped.
 struct BenchPipelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pipeline",
                                                     abstract: "Scan MB/s and optimized images/s against libclamav and vipsthumbnail (one JSON line).")
@@ -34,14 +31,16 @@ struct BenchPipelineCommand: AsyncParsableCommand {
     @Option(help: "API port for the benchmark server.") var port = 18081
     @Option(name: .customLong("worker-port"), help: "Ops port of the benchmark workers.") var workerPort = 19464
     @Option(help: "Seconds a phase may take.") var timeout = 900.0
+    @OptionGroup var product: ProductOptions
 
     func run() async throws {
         let concurrencies = try concurrency.split(separator: ",").map { part -> Int in
             guard let n = Int(part), n > 0 else { throw ValidationError("--concurrency takes positive integers, e.g. 1,2") }
             return n
         }
+        let product = try self.product.executable()
         let server = try DatabaseConfiguration(url: dsnBase + "/postgres")
-        let db = try await BenchSupport.freshDatabase("filestore_bench_pipeline", on: server)
+        let db = try await BenchSupport.freshDatabase("filestore_bench_pipeline", on: server, product: product)
         let root = URL(fileURLWithPath: dir).standardizedFileURL
         try? FileManager.default.removeItem(at: root)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -73,29 +72,22 @@ struct BenchPipelineCommand: AsyncParsableCommand {
         env["FILESTORE_BLOB_DIR"] = blobs.path
         env["FILESTORE_CLAMAV_DB"] = signatureDir.path
         env["LOG_LEVEL"] = "error"
-        let serve = Process()
-        serve.executableURL = BenchSupport.executable
-        serve.arguments = ["serve", "--api-port", "\(port)", "--rate-limits", "off"]
-        serve.environment = env
-        serve.standardOutput = FileHandle.nullDevice
-        serve.standardError = FileHandle.standardError
-        try serve.run()
-        defer { if serve.isRunning { kill(serve.processIdentifier, SIGTERM); serve.waitUntilExit() } }
+        let serve = try BenchChild(product, ["serve", "--api-port", "\(port)", "--rate-limits", "off"], environment: env)
+        defer { serve.stop() }
         let base = "http://127.0.0.1:\(port)"
         try await BenchSupport.waitUntilReady(base + "/readyz")
-        let keys = try await TokenKeys(TokenKeys.parse(env["FILESTORE_JWT_KEYS"]!))
-        let token = try await keys.issue(TokenPayload(subject: "bench", tenant: TenantID("bench"), scopes: [.filesWrite, .filesRead], ttl: 7200))
+        let token = try BenchSupport.token(product: product, environment: env, ttl: "2h")
 
         var runs: [[String: Any]] = []
-        try await DatabaseOptions.run(db) { postgres in
+        try await BenchSupport.withPostgres(db) { postgres in
             let client = JobClient(postgres: postgres, logger: BenchSupport.quietLogger)
             for c in concurrencies {
                 try await client.setPaused(true, queue: "scan")
                 try await client.setPaused(true, queue: "optimize")
                 BenchSupport.log("concurrency \(c): uploading \(corpus.all.count) files")
                 try upload(corpus.all, to: base, token: token, scratch: root)
-                let scan = try await phase("scan", concurrency: c, expected: corpus.all.count, env: env, client: client, postgres: postgres)
-                let optimize = try await phase("optimize", concurrency: c, expected: corpus.all.count, env: env, client: client, postgres: postgres)
+                let scan = try await phase("scan", concurrency: c, expected: corpus.all.count, env: env, product: product, client: client, postgres: postgres)
+                let optimize = try await phase("optimize", concurrency: c, expected: corpus.all.count, env: env, product: product, client: client, postgres: postgres)
                 let ready = try await readyImages(postgres)
                 let scanMBps = Double(corpus.totalBytes) / 1_000_000 / scan.seconds
                 let imagesPerSecond = Double(corpus.images.count) / optimize.seconds
@@ -141,33 +133,34 @@ struct BenchPipelineCommand: AsyncParsableCommand {
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         let codes = try BenchSupport.output("/usr/bin/curl", ["-s", "--parallel", "--parallel-max", "4", "--config", configFile.path])
         let created = codes.split(separator: "\n").filter { $0 == "201" }.count
-        guard created == files.count else { throw CLIError("uploads answered \(codes.split(separator: "\n").joined(separator: ","))") }
+        guard created == files.count else { throw BenchError("uploads answered \(codes.split(separator: "\n").joined(separator: ","))") }
     }
 
     struct Phase { var seconds: Double; var peakRSSKiB: Int }
 
     /// Starts a worker on `queue` (paused), waits until it is ready, resumes the queue and times it until
     /// `expected` more jobs of that kind have completed.
-    func phase(_ queue: String, concurrency: Int, expected: Int, env: [String: String], client: JobClient, postgres: PostgresClient) async throws -> Phase {
+    func phase(_ queue: String, concurrency: Int, expected: Int, env: [String: String], product: URL, client: JobClient,
+               postgres: PostgresClient) async throws -> Phase {
         let done = "SELECT count(*)::int8 FROM jobkit.jobs WHERE kind = '\(queue)' AND state = 'completed'"
-        let before = try await scalar(postgres, done)
-        let worker = try BenchWorker(arguments: ["--queues", "\(queue):\(concurrency)", "--http-port", "\(workerPort)", "--no-maintenance",
-                                                 "--report-json"], environment: env)
+        let before = try await postgres.scalarInt(done)
+        let worker = try BenchChild(product, ["work", "--queues", "\(queue):\(concurrency)", "--http-port", "\(workerPort)", "--no-maintenance"],
+                                    environment: env)
         defer { worker.stop() }
         try await BenchSupport.waitUntilReady("http://127.0.0.1:\(workerPort)/readyz", seconds: 120)
         let start = ContinuousClock.now
         try await client.setPaused(false, queue: queue)
         let deadline = Date().addingTimeInterval(timeout)
-        while try await scalar(postgres, done) < before + expected {
+        while try await postgres.scalarInt(done) < before + expected {
             guard Date() < deadline, worker.isRunning else {
-                let states = try await scalarText(postgres, "SELECT string_agg(state || ':' || n, ', ') FROM (SELECT state, count(*) AS n FROM jobkit.jobs WHERE kind = '\(queue)' GROUP BY state) s")
-                throw CLIError("\(queue) phase did not finish (jobs: \(states))")
+                let states = try await postgres.scalarText("SELECT string_agg(state || ':' || n, ', ') FROM (SELECT state, count(*) AS n FROM jobkit.jobs WHERE kind = '\(queue)' GROUP BY state) s")
+                throw BenchError("\(queue) phase did not finish (jobs: \(states))")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
         let seconds = (ContinuousClock.now - start).seconds
         try await client.setPaused(true, queue: queue)
-        return Phase(seconds: seconds, peakRSSKiB: worker.stop()["peak_rss_kb"] as? Int ?? 0)
+        return Phase(seconds: seconds, peakRSSKiB: worker.stop().peakRSSKiB)
     }
 
     /// Images of the bench tenant that ended ready with their three variants.
@@ -181,47 +174,5 @@ struct BenchPipelineCommand: AsyncParsableCommand {
             for try await n in rows.decode(Int64.self) { return Int(n) }
             return 0
         }
-    }
-
-    func scalar(_ postgres: PostgresClient, _ sql: String) async throws -> Int {
-        for try await v in try await postgres.query(PostgresQuery(unsafeSQL: sql)).decode(Int64.self) { return Int(v) }
-        return 0
-    }
-
-    func scalarText(_ postgres: PostgresClient, _ sql: String) async throws -> String {
-        for try await v in try await postgres.query(PostgresQuery(unsafeSQL: sql)).decode(String?.self) { return v ?? "" }
-        return ""
-    }
-}
-
-/// The reference scan: one libclamav engine compiled once, then `cl_scandesc` on each file in turn, with the
-/// worker's options (every parser, the limits heuristic).
-enum PlainClamAVLoop {
-    struct Result {
-        var seconds: Double
-        var signatures: UInt32
-        func mbPerSecond(_ bytes: Int) -> Double { Double(bytes) / 1_000_000 / seconds }
-    }
-
-    static func run(signatures directory: URL, files: [URL]) throws -> Result {
-        guard cl_init(UInt32(CL_INIT_DEFAULT)) == CL_SUCCESS, let engine = cl_engine_new() else { throw CLIError("libclamav failed to start") }
-        defer { cl_engine_free(engine) }
-        var count: UInt32 = 0
-        guard cl_load(directory.path, engine, &count, UInt32(CL_DB_PHISHING | CL_DB_PHISHING_URLS | CL_DB_BYTECODE)) == CL_SUCCESS,
-              cl_engine_compile(engine) == CL_SUCCESS else { throw CLIError("cannot load signatures from \(directory.path)") }
-        var options = cl_scan_options()
-        options.parse = ~UInt32(0)
-        options.heuristic = UInt32(CL_SCAN_HEURISTIC_EXCEEDS_MAX)
-        let start = ContinuousClock.now
-        for file in files {
-            let fd = open(file.path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw CLIError("cannot open \(file.path)") }
-            var virname: UnsafePointer<CChar>?
-            var scanned: UInt = 0
-            let status = cl_scandesc(fd, file.path, &virname, &scanned, engine, &options)
-            close(fd)
-            guard status == CL_CLEAN else { throw CLIError("reference scan of \(file.lastPathComponent): \(String(cString: cl_strerror(status)))") }
-        }
-        return Result(seconds: (ContinuousClock.now - start).seconds, signatures: count)
     }
 }

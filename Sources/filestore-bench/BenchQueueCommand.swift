@@ -4,14 +4,12 @@ import JobKit
 import Logging
 import PostgresNIO
 
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [BenchQueueCommand.self, BenchUploadCommand.self, BenchPipelineCommand.self])
-}
-
 /// The queue benchmark, following the protocol of `shared/bench/peers/README.md` so that it runs beside
 /// PgQueuer, Procrastinate, Oban and Chancy in one `run_all.sh`: fresh database, timed bulk enqueue of N
 /// no-op jobs, ANALYZE + CHECKPOINT, P worker processes from "go" until SQL shows N completed, verification,
 /// per-job database cost, then a latency phase (200 jobs at 50/s, enqueue→start). Prints one JSON line.
+/// The workers are `filestore-bench queue-worker` processes working ``BenchNoop`` jobs; the fresh databases
+/// are migrated by `filestore migrate` (``ProductOptions``).
 struct BenchQueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "queue", abstract: "Throughput and latency of the job queue (one JSON line).")
 
@@ -26,19 +24,21 @@ struct BenchQueueCommand: AsyncParsableCommand {
     var dsnBase: String?
     @Option(help: "Database name used (dropped and created for each phase).") var database = "filestore_bench"
     @Flag(name: .customLong("no-latency")) var noLatency = false
-    @Flag(name: .customLong("durable-fetch"), help: "Workers' fetches wait for a WAL flush too (see `work --help`).") var durableFetch = false
+    @Flag(name: .customLong("durable-fetch"), help: "Workers' fetches wait for a WAL flush too (see `filestore work --help`).") var durableFetch = false
+    @OptionGroup var product: ProductOptions
 
     func run() async throws {
         let base = dsnBase ?? ProcessInfo.processInfo.environment["PEER_DSN_BASE"] ?? "postgresql://postgres@127.0.0.1:5433"
         let server = try DatabaseConfiguration(url: base.hasSuffix("/") ? base + "postgres" : base + "/postgres")
+        let product = try self.product.executable()
         var out: [String: Any] = ["peer": "filestore", "version": "jobkit-0.1", "label": label]
         do {
-            out.merge(try await throughput(server: server)) { $1 }
+            out.merge(try await throughput(server: server, product: product)) { $1 }
         } catch {
             out["error"] = "throughput: \(error)"
         }
         if !noLatency {
-            do { out.merge(try await latency(server: server)) { $1 } } catch { out["lat_error"] = "\(error)" }
+            do { out.merge(try await latency(server: server, product: product)) { $1 } } catch { out["lat_error"] = "\(error)" }
         }
         out["settings"] = ["worker_processes": procs, "concurrency_per_process": concurrency, "language": "swift",
                            "completer": "batched", "fetch": "skip locked, slot-sized",
@@ -50,20 +50,20 @@ struct BenchQueueCommand: AsyncParsableCommand {
 
     // MARK: Phases
 
-    private func throughput(server: DatabaseConfiguration) async throws -> [String: Any] {
-        let db = try await BenchSupport.freshDatabase(database, on: server)
-        return try await DatabaseOptions.run(db) { postgres in
-            let client = JobClient(postgres: postgres, logger: benchLogger)
-            let insert = JobInsert(kind: "noop", argsJSON: "{}", queue: "bench")
+    private func throughput(server: DatabaseConfiguration, product: URL) async throws -> [String: Any] {
+        let db = try await BenchSupport.freshDatabase(database, on: server, product: product)
+        return try await BenchSupport.withPostgres(db) { postgres in
+            let client = JobClient(postgres: postgres, logger: BenchSupport.quietLogger)
+            let insert = try BenchNoop().insert()
             let jobs = Array(repeating: insert, count: n)
             let t0 = ContinuousClock.now
             let inserted = try await client.enqueueMany(jobs)
             let enqueueSeconds = (ContinuousClock.now - t0).seconds
-            log("enqueued \(inserted)/\(n) in \(String(format: "%.3f", enqueueSeconds))s")
+            BenchSupport.log("enqueued \(inserted)/\(n) in \(String(format: "%.3f", enqueueSeconds))s")
             try await postgres.query("ANALYZE")
             try await postgres.query("CHECKPOINT")
             try await Task.sleep(for: .milliseconds(500))
-            let before = try await counters(postgres)
+            let before = try await DatabaseCounters.read(postgres)
 
             let start = Date()
             let workers = try startWorkers(db)
@@ -72,10 +72,10 @@ struct BenchQueueCommand: AsyncParsableCommand {
             var polls = 0
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
-                completed = try await scalarInt(postgres, "SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'")
+                completed = try await postgres.scalarInt("SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'")
                 polls += 1
                 if completed >= n { processSeconds = Date().timeIntervalSince(start); break }
-                if workers.allSatisfy({ !$0.process.isRunning }) { break }
+                if workers.allSatisfy({ !$0.isRunning }) { break }
                 // Counting N rows is not free: poll rarely while far from done, every 20 ms near the end
                 // (the peers' harness polls every 0.5 s until its handlers are done, then every 20 ms).
                 let elapsed = Date().timeIntervalSince(start)
@@ -85,8 +85,8 @@ struct BenchQueueCommand: AsyncParsableCommand {
             }
             let reports = try await stopWorkers(workers)
             try await Task.sleep(for: .milliseconds(500))
-            let after = try await counters(postgres)
-            let completedFinal = try await scalarInt(postgres, "SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'")
+            let after = try await DatabaseCounters.read(postgres)
+            let completedFinal = try await postgres.scalarInt("SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'")
             var histogram: [String: Int] = [:]
             for try await (state, count) in try await postgres.query("SELECT state::text, count(*)::int8 FROM jobkit.jobs GROUP BY 1").decode((String, Int64).self) {
                 histogram[state] = Int(count)
@@ -116,15 +116,15 @@ struct BenchQueueCommand: AsyncParsableCommand {
         }
     }
 
-    private func latency(server: DatabaseConfiguration) async throws -> [String: Any] {
-        let db = try await BenchSupport.freshDatabase(database, on: server)
-        return try await DatabaseOptions.run(db) { postgres in
-            let client = JobClient(postgres: postgres, logger: benchLogger)
+    private func latency(server: DatabaseConfiguration, product: URL) async throws -> [String: Any] {
+        let db = try await BenchSupport.freshDatabase(database, on: server, product: product)
+        return try await BenchSupport.withPostgres(db) { postgres in
+            let client = JobClient(postgres: postgres, logger: BenchSupport.quietLogger)
             let workers = try startWorkers(db)
             // Warm-up job: the workers are up once it has run.
-            try await client.enqueue(JobInsert(kind: "noop", queue: "bench"))
+            try await client.enqueue(try BenchNoop().insert())
             let warmDeadline = Date().addingTimeInterval(30)
-            while Date() < warmDeadline, try await scalarInt(postgres, "SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'") < 1 {
+            while Date() < warmDeadline, try await postgres.scalarInt("SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'") < 1 {
                 try await Task.sleep(for: .milliseconds(10))
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -133,11 +133,11 @@ struct BenchQueueCommand: AsyncParsableCommand {
                 let target = start + .milliseconds(Int64(Double(i) / latRate * 1000))
                 if target > ContinuousClock.now { try await Task.sleep(until: target) }
                 let ts = Date().timeIntervalSince1970
-                try await client.enqueue(JobInsert(kind: "noop", argsJSON: "{\"bench_ts\":\(ts)}", queue: "bench"))
+                try await client.enqueue(try BenchNoop(sent_at: ts).insert())
             }
             let sendSeconds = (ContinuousClock.now - start).seconds
             let doneDeadline = Date().addingTimeInterval(30)
-            while Date() < doneDeadline, try await scalarInt(postgres, "SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'") < latJobs + 1 {
+            while Date() < doneDeadline, try await postgres.scalarInt("SELECT count(*)::int8 FROM jobkit.jobs WHERE state = 'completed'") < latJobs + 1 {
                 try await Task.sleep(for: .milliseconds(10))
             }
             let reports = try await stopWorkers(workers)
@@ -161,66 +161,25 @@ struct BenchQueueCommand: AsyncParsableCommand {
 
     struct Report { var handlerCalls: Int; var peakRSSKB: Int; var latenciesMS: [Double] }
 
-    private func startWorkers(_ db: DatabaseConfiguration) throws -> [BenchWorker] {
+    /// Starts `procs` `queue-worker` processes; only the first stands for maintenance leader.
+    private func startWorkers(_ db: DatabaseConfiguration) throws -> [BenchChild] {
         var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = db.url + "?pool_max=8"
         env["LOG_LEVEL"] = "warning"
         return try (0..<procs).map { i in
-            try BenchWorker(arguments: ["--queues", "bench", "--concurrency", "\(concurrency)", "--http-port", "0", "--report-json"]
-                                + (i == 0 ? [] : ["--no-maintenance"]) + (durableFetch ? ["--durable-fetch"] : []),
-                            environment: env)
+            try BenchChild(BenchSupport.executable,
+                           ["queue-worker", "--database-url", db.url + "?pool_max=8", "--concurrency", "\(concurrency)"]
+                               + (i == 0 ? [] : ["--no-maintenance"]) + (durableFetch ? ["--durable-fetch"] : []),
+                           environment: env, captureOutput: true)
         }
     }
 
-    private func stopWorkers(_ workers: [BenchWorker]) async throws -> [Report] {
-        for w in workers where w.isRunning { kill(w.process.processIdentifier, SIGTERM) }
+    /// Stops every worker at once and reads their ``QueueWorkerReport``s.
+    private func stopWorkers(_ workers: [BenchChild]) async throws -> [Report] {
+        for w in workers { w.terminate() }
         return workers.map { w in
-            let json = w.stop()
+            let json = w.stop().json
             return Report(handlerCalls: json["handler_calls"] as? Int ?? 0, peakRSSKB: json["peak_rss_kb"] as? Int ?? 0,
                           latenciesMS: (json["latencies_ms"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue } ?? [])
-        }
-    }
-
-    // MARK: Database
-
-    struct Counters { var walRecords, walFPI, walBytes, walSyncs, commits, rollbacks: Int }
-
-    private func counters(_ postgres: PostgresClient) async throws -> Counters {
-        var c = Counters(walRecords: 0, walFPI: 0, walBytes: 0, walSyncs: 0, commits: 0, rollbacks: 0)
-        for try await (r, f, b, s) in try await postgres.query("SELECT wal_records, wal_fpi, wal_bytes::int8, wal_sync FROM pg_stat_wal").decode((Int64, Int64, Int64, Int64).self) {
-            (c.walRecords, c.walFPI, c.walBytes, c.walSyncs) = (Int(r), Int(f), Int(b), Int(s))
-        }
-        for try await (x, y) in try await postgres.query("SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()").decode((Int64, Int64).self) {
-            (c.commits, c.rollbacks) = (Int(x), Int(y))
-        }
-        return c
-    }
-
-    private func scalarInt(_ postgres: PostgresClient, _ sql: String) async throws -> Int {
-        for try await v in try await postgres.query(PostgresQuery(unsafeSQL: sql)).decode(Int64.self) { return Int(v) }
-        return 0
-    }
-
-    private func log(_ message: String) {
-        FileHandle.standardError.write(Data("[bench] \(message)\n".utf8))
-    }
-}
-
-private var benchLogger: Logger {
-    var l = Logger(label: "bench")
-    l.logLevel = .error
-    return l
-}
-
-
-extension DatabaseOptions {
-    /// Runs `body` with a running pool on `config`.
-    static func run<T>(_ config: DatabaseConfiguration, _ body: (PostgresClient) async throws -> T) async throws -> T {
-        let postgres = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: benchLogger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await postgres.run() }
-            defer { group.cancelAll() }
-            return try await body(postgres)
         }
     }
 }
