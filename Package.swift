@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "FilestoreConfig",
             dependencies: [
-                "JobKit", "Jobs", "API", "Domain", "Scanning",
+                "JobKit", "Jobs", "API", "Domain", "Scanning", "Storage",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -30,6 +30,8 @@ public struct FileCore: Sendable {
     public var quotas: Quotas { Quotas(core: self) }
     /// `Idempotency-Key` claims, replays and stored outcomes.
     public var idempotency: IdempotencyStore { IdempotencyStore(core: self) }
+    /// The pipeline's steps (scan, optimize, purge), for the job handlers.
+    public var pipeline: Pipeline { Pipeline(core: self) }
     /// Compliance overrides of quarantined files.
     public var quarantine: QuarantineOverrides { QuarantineOverrides(core: self) }
 

@@ -1,5 +1,6 @@
 import Foundation
 import JobKit
+import Storage
 
 extension FilestoreConfiguration {
     /// Where the database is.
@@ -38,19 +39,10 @@ extension FilestoreConfiguration {
                                            redact: Self.redactedURL, Self.parse) {
                 self.system = system
             } else {
-                system = Self.systemDefault(from: service)
+                system = SystemDatabase.defaultConfiguration(from: service)
                 r.showLast(Self.redactedURL(system.url))
             }
             migrationsDirectory = try r.optional("FILESTORE_MIGRATIONS_DIR", accepts: "a folder of NNNN_name.sql files") { $0 }
-        }
-
-        /// The system role on the service's server and database: user `filestore_system`, no password, 2 connections.
-        static func systemDefault(from service: DatabaseConfiguration) -> DatabaseConfiguration {
-            var c = service
-            c.username = "filestore_system"
-            c.password = nil
-            c.maximumConnections = 2
-            return c
         }
 
         static func parse(_ text: String) throws -> DatabaseConfiguration? {

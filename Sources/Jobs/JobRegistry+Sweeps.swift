@@ -6,8 +6,8 @@ extension JobRegistry {
     /// Registers the per-tenant sweep handlers (`uploads.sweep`, `idempotency_keys.sweep`, on
     /// ``SweepConfiguration/queue``) on the application layer of the app pool (`filestore_app`).
     public mutating func registerSweepHandlers(core: FileCore, configuration: SweepConfiguration = SweepConfiguration()) {
-        register(SweepUploadsWorker(core: core, configuration: configuration))
-        register(SweepIdempotencyKeysWorker(core: core, configuration: configuration))
+        register(TenantSweepWorker<SweepUploads>(core: core, configuration: configuration))
+        register(TenantSweepWorker<SweepIdempotencyKeys>(core: core, configuration: configuration))
     }
 
     /// Registers the per-tenant sweep handlers and returns the leader tasks that enqueue their jobs.

@@ -1,4 +1,5 @@
 import Domain
+import FileCore
 import Foundation
 import Imaging
 import JobKit
@@ -69,18 +70,16 @@ public struct OptimizeWorker: JobWorker {
     ]
 
     let images: ImageProcessor
-    let blobs: any BlobStore
-    let database: TenantDatabase
+    let core: FileCore
     let variants: [VariantSpec]
     let typeMismatch: TypeMismatchPolicy
     public let options: JobWorkerOptions
 
-    public init(images: ImageProcessor, blobs: any BlobStore, database: TenantDatabase, variants: [VariantSpec] = OptimizeWorker.defaultVariants,
+    public init(images: ImageProcessor, core: FileCore, variants: [VariantSpec] = OptimizeWorker.defaultVariants,
                 typeMismatch: TypeMismatchPolicy = .sniffed,
                 options: JobWorkerOptions = JobWorkerOptions(timeout: .seconds(300), retryPolicy: RetryPolicy(base: .seconds(5)))) {
         self.images = images
-        self.blobs = blobs
-        self.database = database
+        self.core = core
         self.variants = variants
         self.typeMismatch = typeMismatch
         self.options = options
@@ -106,9 +105,12 @@ public struct OptimizeWorker: JobWorker {
     }
 
     public func work(_ job: Job<Args>) async throws {
-        let step = try await PipelineStep.begin(job, .processingStarted, step: "optimize", database: database)
-        let (tenant, file, repository, actor, id) = (step.tenant, step.file, step.repository, step.actor, step.file.id)
-        let blobs = TenantBlobs(tenant: tenant, store: self.blobs)
+        let (tenant, id) = try job.fileIDs("optimize")
+        let actor = "job:optimize"
+        let file = try await cancellingIfMovedOn(id, "optimize") {
+            try await core.pipeline.begin(id, tenant: tenant, .processingStarted, actor: actor, traceContext: job.traceContext)
+        }
+        let blobs = TenantBlobs(tenant: tenant, store: core.blobs)
         var made: [(VariantSpec, BlobInfo, String, ImageInfo?)] = []
         var failure: String?
         if file.typeMismatch && typeMismatch == .fail {
@@ -122,31 +124,26 @@ public struct OptimizeWorker: JobWorker {
                 failure = error.message
             }
         }
-        if let failure {
-            // A failed file has no variants (``makeVariants`` removed what it had stored).
-            job.logger.warning("file failed in optimize", metadata: ["file_id": "\(id)", "reason": "\(failure.prefix(500))"])
-        }
         do {
-            try await database.transaction(tenant) { tx in
+            try await cancellingIfMovedOn(id, "optimize") {
                 if let failure {
-                    try await repository.transition(id, on: .processingFailed, actor: actor, requestID: nil, traceContext: job.traceContext,
-                                                    details: ["reason": String(failure.prefix(500))], tx: tx)
+                    // A failed file has no variants (``makeVariants`` removed what it had stored).
+                    job.logger.warning("file failed in optimize", metadata: ["file_id": "\(id)", "reason": "\(failure.prefix(500))"])
+                    try await core.pipeline.recordProcessingFailed(id, tenant: tenant, reason: failure, actor: actor,
+                                                                   traceContext: job.traceContext, commit: job.commit)
                 } else {
-                    let variantRows = VariantRepository(logger: job.logger)
-                    for (spec, stored, type, info) in made {
-                        try await variantRows.upsert(file: id, tenant: tenant, name: spec.name, stored: stored, contentType: type,
-                                                     width: info?.width, height: info?.height, on: tx)
+                    let variants = made.map { spec, stored, type, info in
+                        Pipeline.StoredVariant(name: spec.name, stored: stored, contentType: type, width: info?.width, height: info?.height)
                     }
-                    try await repository.transition(id, on: .processed, actor: actor, requestID: nil, traceContext: job.traceContext,
-                                                    details: ["variants": made.map(\.0.name).joined(separator: ",")], tx: tx)
+                    try await core.pipeline.recordProcessed(id, tenant: tenant, variants: variants, actor: actor,
+                                                            traceContext: job.traceContext, commit: job.commit)
                 }
-                try await job.complete(on: tx)
             }
-        } catch let error as FileError where error.code == .illegalTransition || error.code == .notFound {
+        } catch let cancel as JobCancel {
             // Deleted while it was being processed: the purge may already have run, so remove what was just
             // stored rather than leave it behind, and stop.
             for (_, stored, _, _) in made { try? await blobs.delete(stored.key) }
-            throw JobCancel("file \(id) changed while it was optimized: \(error.message)")
+            throw cancel
         }
     }
 

@@ -9,12 +9,12 @@ public enum SweepJobs {
                                                    uniqueKey: "\(A.kind):\(tenant.value)", tenantID: tenant.value))
     }
 
-    /// Delete `tenant`'s abandoned uploads and their partial data (``SweepUploadsWorker``).
+    /// Delete `tenant`'s abandoned uploads and their partial data (``TenantSweepWorker``).
     public static func uploads(_ tenant: TenantID, configuration: SweepConfiguration = SweepConfiguration()) throws -> JobInsert {
         try insert(SweepUploads(), tenant: tenant, configuration: configuration)
     }
 
-    /// Delete `tenant`'s expired idempotency keys (``SweepIdempotencyKeysWorker``).
+    /// Delete `tenant`'s expired idempotency keys (``TenantSweepWorker``).
     public static func idempotencyKeys(_ tenant: TenantID, configuration: SweepConfiguration = SweepConfiguration()) throws -> JobInsert {
         try insert(SweepIdempotencyKeys(), tenant: tenant, configuration: configuration)
     }

@@ -1,7 +1,9 @@
+import FileCore
 import FilestoreConfig
 import Foundation
 import Imaging
 import JobKit
+import Logging
 import Jobs
 import NIOPosix
 import PostgresNIO
@@ -17,6 +19,8 @@ func addPipelineHandlers(to registry: inout JobRegistry, configuration: Filestor
     let pipeline = configuration.pipeline
     let scanning = configuration.scanner
     var services: [any Service] = []
+    // The application layer the handlers share: the app pool and the process's one blob store.
+    func core(_ logger: Logger) -> FileCore { FileCore(database: TenantDatabase(postgres: postgres, logger: logger), blobs: blobs) }
     // Made on first use, by the scan or optimize handler, and shared by both.
     var native: NativeThreads?
     func nativePool() -> NIOThreadPool {
@@ -29,15 +33,14 @@ func addPipelineHandlers(to registry: inout JobRegistry, configuration: Filestor
     if queues.contains("optimize") {
         do {
             let images = try ImageProcessor(maxPixels: pipeline.maxPixels, pool: nativePool())
-            registry.register(OptimizeWorker(images: images, blobs: blobs,
-                                             database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.optimize")),
+            registry.register(OptimizeWorker(images: images, core: core(makeLogger("filestore.optimize")),
                                              variants: pipeline.variants, typeMismatch: pipeline.typeMismatch))
         } catch {
             makeLogger("filestore.optimize").warning("no image processing: optimize jobs will wait", metadata: ["error": "\(error)"])
         }
     }
     if queues.contains("maintenance") {
-        registry.register(PurgeWorker(blobs: blobs, database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.purge"))))
+        registry.register(PurgeWorker(core: core(makeLogger("filestore.purge"))))
     }
     guard queues.contains("scan") else { return services }
     let dir = URL(fileURLWithPath: scanning.signatureDirectory)
@@ -58,7 +61,7 @@ func addPipelineHandlers(to registry: inout JobRegistry, configuration: Filestor
         }
         // The job's timeout stays above libclamav's own time limit: a blocking scan cannot be interrupted.
         let timeout = max(300, scanning.limits.maxScanTimeMS / 1000 + 60)
-        registry.register(ScanWorker(scanner: scanner, blobs: blobs, database: TenantDatabase(postgres: postgres, logger: logger),
+        registry.register(ScanWorker(scanner: scanner, core: core(logger),
                                      limitPolicy: scanning.limitPolicy,
                                      options: JobWorkerOptions(timeout: .seconds(timeout), retryPolicy: RetryPolicy(base: .seconds(5)))))
     } catch {

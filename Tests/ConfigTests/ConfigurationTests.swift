@@ -50,6 +50,19 @@ import Testing
         #expect(Set(c.entries.map(\.variable)).count == c.entries.count)
     }
 
+    @Test func theSystemPathDefaultsToTheServiceDatabaseAsTheSystemRole() throws {
+        let c = try load(["DATABASE_URL": "postgres://filestore_app:pw@db.internal:5432/files"])
+        #expect(c.database.system.username == "filestore_system" && c.database.system.password == nil)
+        #expect(c.database.system.host == "db.internal" && c.database.system.port == 5432 && c.database.system.database == "files")
+        #expect(c.database.system.maximumConnections == 2)
+        let own = try load(["SYSTEM_DATABASE_URL": "postgres://sys:secret@other:6543/files"])
+        #expect(own.database.system.username == "sys" && own.database.system.host == "other")
+        // Its password is a secret like the others.
+        let shown = own.entries.first { $0.variable == "SYSTEM_DATABASE_URL" }
+        #expect(shown?.value?.contains("secret") == false)
+        #expect(try failure(["SYSTEM_DATABASE_URL": "mysql://x"]).variable == "SYSTEM_DATABASE_URL")
+    }
+
     @Test func flagsOverrideTheEnvironmentAndEntriesSayWhere() throws {
         let c = try load(["FILESTORE_HTTP_PORT": "9000", "FILESTORE_HTTP_HOST": "0.0.0.0"], flags: ["FILESTORE_HTTP_PORT": "9100"])
         #expect(c.http.port == 9100 && c.http.host == "0.0.0.0")

@@ -49,10 +49,10 @@ import Testing
                             and done: @escaping @Sendable () async throws -> Bool = { true }) async throws {
         var registry = JobRegistry()
         let blobs = h.core.blobs
-        registry.register(ScanWorker(scanner: engine, blobs: blobs, database: h.core.database, limitPolicy: limitPolicy))
-        registry.register(OptimizeWorker(images: try ImageProcessor(maxPixels: 50_000_000), blobs: blobs, database: h.core.database,
+        registry.register(ScanWorker(scanner: engine, core: h.core, limitPolicy: limitPolicy))
+        registry.register(OptimizeWorker(images: try ImageProcessor(maxPixels: 50_000_000), core: h.core,
                                          typeMismatch: typeMismatch))
-        registry.register(PurgeWorker(blobs: blobs, database: h.core.database))
+        registry.register(PurgeWorker(core: h.core))
         try await h.env.withWorker(registry, TestEnv.fastWorker(queues: [.init("scan"), .init("optimize"), .init("maintenance")])) {
             (_: JobWorkerService) async throws in
             try await eventually("\(count) files through the pipeline", timeout: .seconds(120)) {

@@ -30,7 +30,7 @@ import Testing
             let clean = try await upload(Array("a perfectly ordinary file\n".utf8))
             let infected = try await upload(Array(ClamAVTests.eicar.utf8))
             var registry = JobRegistry()
-            registry.register(ScanWorker(scanner: engine, blobs: h.core.blobs, database: h.core.database))
+            registry.register(ScanWorker(scanner: engine, core: h.core))
             try await h.env.withWorker(registry, TestEnv.fastWorker(queues: [.init("scan")])) { (_: JobWorkerService) async throws in
                 try await eventually("both scanned", timeout: .seconds(30)) {
                     try await h.count("files", where: "state IN ('clean', 'quarantined')") == 2
@@ -71,7 +71,7 @@ import Testing
             }
             try await client.execute(uri: "/v1/files/\(id)", method: .delete, headers: h.headers(token)) { #expect($0.status == .ok) }
             var registry = JobRegistry()
-            registry.register(ScanWorker(scanner: engine, blobs: h.core.blobs, database: h.core.database))
+            registry.register(ScanWorker(scanner: engine, core: h.core))
             try await h.env.withWorker(registry, TestEnv.fastWorker(queues: [.init("scan")])) { (_: JobWorkerService) async throws in
                 try await eventually("scan job cancelled") { try await h.env.count(.cancelled, queue: "scan") == 1 }
             }
@@ -103,8 +103,8 @@ import Testing
                 big = try await upload(bomb, name: "bomb.png")
             var registry = JobRegistry()
             let blobs = h.core.blobs
-            registry.register(ScanWorker(scanner: engine, blobs: blobs, database: h.core.database))
-            registry.register(OptimizeWorker(images: try ImageProcessor(maxPixels: 50_000_000), blobs: blobs, database: h.core.database))
+            registry.register(ScanWorker(scanner: engine, core: h.core))
+            registry.register(OptimizeWorker(images: try ImageProcessor(maxPixels: 50_000_000), core: h.core))
             try await h.env.withWorker(registry, TestEnv.fastWorker(queues: [.init("scan"), .init("optimize")])) { (_: JobWorkerService) async throws in
                 try await eventually("pipeline done", timeout: .seconds(60)) {
                     try await h.count("files", where: "state IN ('ready', 'failed')") == 3

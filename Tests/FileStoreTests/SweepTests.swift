@@ -154,12 +154,12 @@ struct SweepFixture: Sendable {
             }
             let jobs = JobClient(postgres: f.app, logger: TestDatabase.logger)
             // Pages of two: all five tenants are reached.
-            let paged = IdempotencySweepTask(system: f.system, jobs: jobs, configuration: SweepConfiguration(tenantPageSize: 2))
+            let paged = TenantSweepTask<SweepIdempotencyKeys>(system: f.system, jobs: jobs, configuration: SweepConfiguration(tenantPageSize: 2))
             #expect(try await paged.run() == 5)
             #expect(try await f.env.count(queue: "maintenance") == 5)
             _ = try await f.env.postgres.query("DELETE FROM jobkit.jobs")
             // A cap of three: the first three tenants now, the rest at a later run.
-            let capped = IdempotencySweepTask(system: f.system, jobs: jobs, configuration: SweepConfiguration(tenantPageSize: 2, maxTenantsPerRun: 3))
+            let capped = TenantSweepTask<SweepIdempotencyKeys>(system: f.system, jobs: jobs, configuration: SweepConfiguration(tenantPageSize: 2, maxTenantsPerRun: 3))
             #expect(try await capped.run() == 3)
             #expect(try await f.sweepJobs().map { $0.split(separator: " ")[1] } == ["t1", "t2", "t3"])
         }

@@ -2,15 +2,15 @@ import Domain
 import JobKit
 import Storage
 
-/// The leader task that sweeps expired idempotency keys: it asks the system path (``SystemDatabase``) which
-/// tenants have a key past its expiry, and enqueues one ``SweepIdempotencyKeysWorker`` job per such tenant
-/// (unique while pending). The deleting is done by those jobs, in the tenant's own scope.
-public struct IdempotencySweepTask: LeaderTask {
+/// The leader task of a ``TenantSweep``: asks the system path (``SystemDatabase``) which tenants have work for it
+/// and enqueues one per-tenant job each (unique while pending, at most ``SweepConfiguration/maxTenantsPerRun``
+/// per run). The work is done by those jobs (``TenantSweepWorker``), in the tenant's own scope.
+public struct TenantSweepTask<Sweep: TenantSweep>: LeaderTask {
     let system: SystemDatabase
     let fanOut: TenantFanOut
 
-    /// The task's name (logs, metrics): `idempotency_keys.sweep`.
-    public var name: String { SweepIdempotencyKeys.kind }
+    /// The task's name (logs, metrics): the sweep's job kind.
+    public var name: String { Sweep.kind }
     /// How often it runs: ``SweepConfiguration/interval``.
     public let interval: Duration
 
@@ -25,7 +25,7 @@ public struct IdempotencySweepTask: LeaderTask {
 
     /// One run: returns how many per-tenant jobs it enqueued (tenants whose job is still pending count 0).
     public func run() async throws -> Int {
-        try await fanOut.run(tenants: { try await system.tenantsWithExpiredIdempotencyKeys(after: $0, limit: $1) },
-                             job: { try SweepJobs.idempotencyKeys($0, configuration: fanOut.configuration) })
+        try await fanOut.run(tenants: { try await Sweep.tenants(system, after: $0, limit: $1) },
+                             job: { try SweepJobs.insert(Sweep(), tenant: $0, configuration: fanOut.configuration) })
     }
 }
