@@ -10,9 +10,11 @@ import Testing
 @Suite struct LeaderTests {
     @Test func oneLeaderAtATimeAndFailoverWhenItDies() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
-            let ttl = Duration.milliseconds(800)
+            // a's lease is short, so that it can die within the test; b's is long, so that a query slowed by a
+            // loaded machine cannot let b's lease run out before the next assertion (it failed that way in CI).
+            let ttl = Duration.seconds(2)
             let a = LeaderElector(postgres: env.postgres, name: "m", candidateID: "a", ttl: ttl, logger: TestDatabase.logger)
-            let b = LeaderElector(postgres: env.postgres, name: "m", candidateID: "b", ttl: ttl, logger: TestDatabase.logger)
+            let b = LeaderElector(postgres: env.postgres, name: "m", candidateID: "b", ttl: .seconds(30), logger: TestDatabase.logger)
             #expect(try await a.attempt())
             #expect(try await !b.attempt())
             #expect(try await a.attempt()) // renewal
@@ -29,7 +31,10 @@ import Testing
 
     @Test func leaderServicesElectOneLeaderAndFailOver() async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
-            let m = TestEnv.fastMaintenance()
+            // A TTL far above the election interval: a loaded machine must not make the leadership change hands by
+            // itself (a 1 s TTL did, in CI). The hand-over below is the clean one: the leader resigns on shutdown.
+            var m = TestEnv.fastMaintenance()
+            m.leaderTTL = .seconds(10)
             let s1 = LeaderService(postgres: env.postgres, candidateID: "one", maintenance: m, notifier: nil, logger: TestDatabase.logger)
             let s2 = LeaderService(postgres: env.postgres, candidateID: "two", maintenance: m, notifier: nil, logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
