@@ -34,13 +34,14 @@ enum ErrorEnvelope {
     }
 }
 
-/// JSON as the API writes it: sorted keys (a stable order from call to call), ISO-8601 times.
+/// JSON as the API writes it: sorted keys (a stable order from call to call), slashes unescaped (`image/jpeg`,
+/// `https://…`, as a person reads them), ISO-8601 times.
 enum APIJSON {
     static let contentType = "application/json; charset=utf-8"
 
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }

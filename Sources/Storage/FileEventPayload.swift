@@ -30,7 +30,7 @@ extension JSONEncoder {
     /// Stable JSON for events: sorted keys, ISO-8601 times.
     static var events: JSONEncoder {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         e.dateEncodingStrategy = .iso8601
         return e
     }

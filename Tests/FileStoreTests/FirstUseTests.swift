@@ -75,6 +75,9 @@ import Testing
                 #expect(found == found.sorted(), "keys out of order in \(body)")
             }
             #expect(bodies[2].hasPrefix("{\"files\":"))
+            // Slashes as a person reads them: "image/png", not "image\/png".
+            #expect(bodies[0].contains("\"content_type\":\"image/png\""), "\(bodies[0])")
+            #expect(!bodies.contains { $0.contains("\\/") })
         }
     }
 }
