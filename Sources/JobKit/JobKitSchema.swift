@@ -6,22 +6,27 @@
 /// ```
 ///
 /// The SQL is embedded in Swift (no resource bundle to ship). Version 1 is the text that was once the file
-/// `migrations/0001_jobkit.sql`, byte for byte, so databases that recorded it keep their checksum; later
+/// `migrations/0001_jobkit.sql`, with only its header comment made product-neutral; it keeps the checksum that
+/// databases recorded for that file (``version1RecordedChecksum``); later
 /// changes to JobKit's schema come as new versions here, never as edits of old ones. JobKit's versions start at 1
 /// and an application's own migrations take the versions after them (see ``lastVersion``).
 public enum JobKitSchema {
     /// JobKit's migrations, in order.
     public static let migrations: [Migrator.Migration] = [
-        Migrator.Migration(version: 1, name: "jobkit", sql: version1),
+        Migrator.Migration(version: 1, name: "jobkit", sql: version1, recordedChecksum: version1RecordedChecksum),
     ]
 
     /// The highest version JobKit uses; an application's migrations start above it.
     public static var lastVersion: Int { migrations.last?.version ?? 0 }
 
+    /// The checksum databases recorded for version 1 when it was still the application's file `0001_jobkit.sql`
+    /// (FNV-1a of that file's 4291 bytes, whose header comment named the application).
+    static let version1RecordedChecksum = "ca42eb124e6592ce"
+
     /// Jobs, queue controls and leader leases (formerly `migrations/0001_jobkit.sql`).
     static let version1 = #"""
 -- JobKit: the job queue. One hot table (jobkit.jobs) plus small control tables.
--- Every asynchronous piece of work in filestore is a row here.
+-- Every asynchronous piece of work of the application is a row here.
 
 CREATE SCHEMA IF NOT EXISTS jobkit;
 

@@ -20,6 +20,15 @@ public struct Migrator: Sendable {
             self.sql = sql
             self.checksum = Migrator.fnv1a(sql)
         }
+
+        /// A migration whose text changed only where it cannot matter (a comment) after databases recorded it:
+        /// it keeps the checksum they recorded, `recordedChecksum`, so they are not told it was edited.
+        public init(version: Int, name: String, sql: String, recordedChecksum: String) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+            self.checksum = recordedChecksum
+        }
     }
 
     public let postgres: PostgresClient
