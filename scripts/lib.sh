@@ -19,6 +19,15 @@ ensure_packages() {
   command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
   command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
   python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+  # promtool (alert rule checks) comes with Debian's prometheus package, which also starts a server of its
+  # own: install it without recommends and stop that server; the project only needs the tool.
+  if ! command -v promtool >/dev/null 2>&1; then
+    local sudo_=; [[ $(id -u) -eq 0 ]] || sudo_=sudo
+    log "installing prometheus (for promtool)"
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    pkill -x prometheus 2>/dev/null || true
+  fi
   ((${#need[@]})) || return 0
   log "installing ${need[*]}"
   local sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo

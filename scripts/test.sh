@@ -19,6 +19,8 @@ fi
 export FILESTORE_TEST_PYTHON=$VENV/bin/python
 log "validating openapi/v1.yaml"
 "$VENV/bin/openapi-spec-validator" openapi/v1.yaml
+log "checking the alert rules (promtool)"
+"$REPO/scripts/check-alerts.sh"
 COVERAGE_FLAG=--enable-code-coverage
 [[ ${COVERAGE:-1} == 0 ]] && COVERAGE_FLAG=
 log "building (first build of the dependencies takes several minutes)"
