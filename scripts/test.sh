@@ -17,10 +17,17 @@ if [[ ! -x $VENV/bin/openapi-spec-validator || ! -d $VENV/lib/python3*/site-pack
   "$VENV/bin/pip" install -q --disable-pip-version-check openapi-spec-validator==0.8.1 tuspy==1.1.0
 fi
 export FILESTORE_TEST_PYTHON=$VENV/bin/python
+# The deployment files' offline validators (scripts/check-infra.sh).
+if [[ ! -x $VENV/bin/kubernetes-validate || ! -x $VENV/bin/checkov ]]; then
+  log "installing kubernetes-validate and checkov into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check kubernetes-validate==1.37.0 checkov==3.3.30
+fi
 log "validating openapi/v1.yaml"
 "$VENV/bin/openapi-spec-validator" openapi/v1.yaml
 log "checking the alert rules (promtool)"
 "$REPO/scripts/check-alerts.sh"
+log "validating the deployment files (infra/k8s, infra/systemd)"
+VENV=$VENV "$REPO/scripts/check-infra.sh"
 COVERAGE_FLAG=--enable-code-coverage
 [[ ${COVERAGE:-1} == 0 ]] && COVERAGE_FLAG=
 log "building (first build of the dependencies takes several minutes)"

@@ -9,7 +9,7 @@ extension FilestoreConfiguration {
         public static let defaultURL = "postgres://filestore@127.0.0.1:5544/filestore"
         static let accepted = "a URL postgres://user[:password]@host[:port]/database[?sslmode=disable&pool_max=N]"
 
-        /// `DATABASE_URL` (flag `--database-url`): the service's connection — in production the `filestore_app`
+        /// `DATABASE_URL` (flag `--database-url`) or the file `DATABASE_URL_FILE`: the service's connection — in production the `filestore_app`
         /// role, which cannot bypass row-level security. Default: ``defaultURL``.
         public var service: DatabaseConfiguration
         /// `MIGRATE_DATABASE_URL`: the schema owner's connection, used by `migrate` and `dev` to apply migrations.
@@ -26,17 +26,22 @@ extension FilestoreConfiguration {
 
         init(reading r: inout SettingsReader) throws {
             r.section = "database"
-            service = try r.value("DATABASE_URL", default: Self.defaultURL, accepts: Self.accepted, secret: true, redact: Self.redactedURL, Self.parse)
+            // Each URL may come from a file instead (`DATABASE_URL_FILE`, …): a password never needs the environment.
+            guard let service = try r.optionalSecret("DATABASE_URL", default: Self.defaultURL, accepts: Self.accepted,
+                                                     redact: Self.redactedURL, Self.parse) else {
+                preconditionFailure("the default of DATABASE_URL does not parse")
+            }
+            self.service = service
             // A password may sit in the URLs: they are shown with it masked.
-            if let migration = try r.optional("MIGRATE_DATABASE_URL", accepts: Self.accepted, secret: true,
-                                              redact: Self.redactedURL, Self.parse) {
+            if let migration = try r.optionalSecret("MIGRATE_DATABASE_URL", accepts: Self.accepted,
+                                                    redact: Self.redactedURL, Self.parse) {
                 self.migration = migration
             } else {
                 migration = service
                 r.showLast(Self.redactedURL(service.url))
             }
-            if let system = try r.optional("SYSTEM_DATABASE_URL", accepts: Self.accepted, secret: true,
-                                           redact: Self.redactedURL, Self.parse) {
+            if let system = try r.optionalSecret("SYSTEM_DATABASE_URL", accepts: Self.accepted,
+                                                 redact: Self.redactedURL, Self.parse) {
                 self.system = system
             } else {
                 system = SystemDatabase.defaultConfiguration(from: service)
