@@ -16,7 +16,14 @@ if [[ ! -x $VENV/bin/openapi-spec-validator || ! -d $VENV/lib/python3*/site-pack
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check openapi-spec-validator==0.8.1 tuspy==1.1.0
 fi
+# Security tools (docs/SECURITY.md): the secrets scanner and Schemathesis, pinned.
+if [[ ! -x $VENV/bin/detect-secrets || ! -x $VENV/bin/schemathesis ]]; then
+  log "installing detect-secrets and schemathesis into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check detect-secrets==1.5.0 schemathesis==4.32.5
+fi
 export FILESTORE_TEST_PYTHON=$VENV/bin/python
+log "scanning tracked files for secrets (detect-secrets against .secrets.baseline)"
+"$VENV/bin/python" scripts/scan_secrets.py "$VENV/bin/detect-secrets"
 log "validating openapi/v1.yaml"
 "$VENV/bin/openapi-spec-validator" openapi/v1.yaml
 COVERAGE_FLAG=--enable-code-coverage
