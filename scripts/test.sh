@@ -16,12 +16,19 @@ if [[ ! -x $VENV/bin/openapi-spec-validator || ! -d $VENV/lib/python3*/site-pack
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check openapi-spec-validator==0.8.1 tuspy==1.1.0
 fi
+# Security tools (docs/SECURITY.md): the secrets scanner and Schemathesis, pinned.
+if [[ ! -x $VENV/bin/detect-secrets || ! -x $VENV/bin/schemathesis ]]; then
+  log "installing detect-secrets and schemathesis into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check detect-secrets==1.5.0 schemathesis==4.32.5
+fi
 export FILESTORE_TEST_PYTHON=$VENV/bin/python
 # The deployment files' offline validators (scripts/check-infra.sh).
 if [[ ! -x $VENV/bin/kubernetes-validate || ! -x $VENV/bin/checkov ]]; then
   log "installing kubernetes-validate and checkov into $VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check kubernetes-validate==1.37.0 checkov==3.3.30
 fi
+log "scanning tracked files for secrets (detect-secrets against .secrets.baseline)"
+"$VENV/bin/python" scripts/scan_secrets.py "$VENV/bin/detect-secrets"
 log "validating openapi/v1.yaml"
 "$VENV/bin/openapi-spec-validator" openapi/v1.yaml
 log "checking the alert rules (promtool)"

@@ -9,6 +9,9 @@ public struct APIConfiguration: Sendable {
     /// The service's public base URL (`https://files.example.com`); signed URLs are absolute under it when set,
     /// relative (`/v1/download/…`) when `nil`. Default: `nil`.
     public var publicURL: String?
+    /// Certificate subjects allowed to read `/metrics` over mutual TLS (``ClientCertificateMiddleware``); empty:
+    /// `/metrics` is open to whoever reaches the port. Default: empty.
+    public var metricsClients: [String] = []
 
     public init(core: FileCoreConfiguration = FileCoreConfiguration(), publicURL: String? = nil) {
         self.core = core

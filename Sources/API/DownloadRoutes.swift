@@ -16,6 +16,8 @@ struct DownloadRoutes: Sendable {
     let idempotency: Idempotency
     /// Prefixed to signed URLs when set (``APIConfiguration/publicURL``).
     let publicURL: String?
+    /// Charges a signed download to its tenant once the signature verified (never before: see ``RateLimiter``).
+    var limiter: RateLimiter? = nil
 
     struct URLRequestBody: Decodable {
         var variant: String?
@@ -35,6 +37,7 @@ struct DownloadRoutes: Sendable {
                 for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
                 let grant = try signer.verify(method: request.method.rawValue, tenant: p.get("tenant") ?? "", file: p.get("file") ?? "",
                                               variant: p.get("variant") ?? "", query: query)
+                try limiter?.admit(tenant: grant.tenant.value, .download)
                 let (file, bytes) = try await core.downloads.openForDownload(tenant: grant.tenant, id: grant.file, variant: grant.variant,
                                                                       generation: grant.generation)
                 return try await serve(file, bytes, request: request)

@@ -3,16 +3,23 @@ import FileCore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The request context of the file API: Hummingbird's core storage plus the caller's identity.
-public struct FileRequestContext: RequestContext {
+public struct FileRequestContext: RequestContext, RemoteAddressRequestContext, ConnectionRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The peer's address (`nil` in router tests); rate limits of unauthenticated clients go by it.
+    public var remoteAddress: SocketAddress?
+    /// The connection (for the TLS peer certificate; ``ClientCertificateMiddleware``).
+    public var connection: (any Channel)?
     /// Set by ``AuthMiddleware`` for every authenticated request.
     public var identity: Identity?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.remoteAddress = source.channel.remoteAddress
+        self.connection = source.channel
     }
 
     /// JSON responses with sorted keys, so two calls give the same bytes in the same order.

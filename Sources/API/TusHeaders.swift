@@ -10,17 +10,24 @@ enum TusHeaders {
         var result: [String: String] = [:]
         for pair in header.split(separator: ",") {
             let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1).map(String.init)
-            guard let key = parts.first, !key.isEmpty, key.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            guard let key = parts.first, !key.isEmpty, key.utf8.count <= 255,
+                  key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
                 throw FileError(.invalidRequest, "Upload-Metadata is malformed")
             }
             if parts.count == 2 {
                 guard let data = Data(base64Encoded: parts[1]), let value = String(data: data, encoding: .utf8) else {
-                    throw FileError(.invalidRequest, "Upload-Metadata value of '\(key)' is not base64 UTF-8")
+                    throw FileError(.invalidRequest, "Upload-Metadata value of '\(key.prefix(64))' is not base64 UTF-8")
                 }
+                try InputRules.checkStorable(value, source: "Upload-Metadata value of '\(key.prefix(64))'")
                 result[key] = value
             } else {
                 result[key] = ""
             }
+        }
+        // The name and type become the file's own, under the same rules as a direct upload's.
+        if let name = result["filename"] { try InputRules.checkFileName(name, source: "Upload-Metadata filename") }
+        if let type = result["filetype"], type.utf8.count > 255 || type.unicodeScalars.contains(where: InputRules.isControl) {
+            throw FileError(.invalidRequest, "Upload-Metadata filetype must be a media type of at most 255 bytes")
         }
         return result
     }

@@ -70,7 +70,8 @@ public struct URLSigner: Sendable {
         return grant
     }
 
-    static func decodeBase64url(_ text: String) -> Data? {
+    /// Decodes base64url without padding (`nil` when it is not).
+    public static func decodeBase64url(_ text: String) -> Data? {
         var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while s.count % 4 != 0 { s += "=" }
         return Data(base64Encoded: s)

@@ -7,7 +7,7 @@ extension FilestoreConfiguration {
     public struct Database: Sendable {
         /// The product's default: the cluster that `scripts/pg.sh` starts.
         public static let defaultURL = "postgres://filestore@127.0.0.1:5544/filestore"
-        static let accepted = "a URL postgres://user[:password]@host[:port]/database[?sslmode=disable&pool_max=N]"
+        static let accepted = "a URL postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=FILE&pool_max=N]"
 
         /// `DATABASE_URL` (flag `--database-url`) or the file `DATABASE_URL_FILE`: the service's connection — in production the `filestore_app`
         /// role, which cannot bypass row-level security. Default: ``defaultURL``.

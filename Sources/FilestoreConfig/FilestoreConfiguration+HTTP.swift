@@ -12,8 +12,9 @@ extension FilestoreConfiguration {
         /// bytes). Default: 5 GiB.
         public var maxUploadBytes: Int64 = 5 << 30
         /// `FILESTORE_RATE_LIMITS` (flag `--rate-limits`): per tenant and endpoint class,
-        /// `upload=20/40,read=100/200,download=200/400,manage=20/40` (per second/burst; classes left out keep their
-        /// defaults), or `off`. Default: ``RateLimiter/defaultLimits``.
+        /// `upload=20/40,read=100/200,download=200/400,manage=20/40,unauthenticated=1/20` (per second/burst; classes
+        /// left out keep their defaults; `unauthenticated` is per client address, for requests that fail
+        /// authentication or a signature check), or `off`. Default: ``RateLimiter/defaultLimits``.
         public var rateLimits: [RateLimiter.EndpointClass: RateLimiter.Limit] = RateLimiter.defaultLimits
         /// `FILESTORE_PUBLIC_URL`: the service's public base URL (`https://files.example.com`), which makes signed
         /// URLs absolute. Default: none (signed URLs are relative, `/v1/download/…`).
@@ -32,13 +33,13 @@ extension FilestoreConfiguration {
             port = try r.value("FILESTORE_HTTP_PORT", default: "8080", accepts: "a port number 1-65535") { Parse.port($0) }
             maxUploadBytes = try r.value("FILESTORE_MAX_UPLOAD_BYTES", default: "5GiB", accepts: ByteSize.accepted, ByteSize.parse)
             rateLimits = try r.value("FILESTORE_RATE_LIMITS", default: Self.defaultRateLimitsText,
-                                     accepts: "`off` or class=perSecond/burst[,…] with class one of upload, read, download, manage",
+                                     accepts: "`off` or class=perSecond/burst[,…] with class one of upload, read, download, manage, unauthenticated",
                                      Self.parseRateLimits)
             publicURL = try r.optional("FILESTORE_PUBLIC_URL", accepts: "an absolute http(s) URL without query, e.g. https://files.example.com",
                                        Parse.httpURL)
         }
 
-        static let defaultRateLimitsText = "upload=20/40,read=100/200,download=200/400,manage=20/40"
+        static let defaultRateLimitsText = "upload=20/40,read=100/200,download=200/400,manage=20/40,unauthenticated=1/20"
 
         /// Parses `upload=20/40,read=100/200` (classes left out keep their defaults) or `off`.
         static func parseRateLimits(_ text: String) throws -> [RateLimiter.EndpointClass: RateLimiter.Limit]? {

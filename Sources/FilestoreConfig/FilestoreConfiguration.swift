@@ -12,6 +12,8 @@ public struct FilestoreConfiguration: Sendable {
     public var pipeline: Pipeline
     public var scanner: Scanner
     public var logging: Logging
+    /// TLS and mutual TLS of the listener (`FilestoreConfiguration+TLS.swift`).
+    public var tls: TLS
     /// Every setting with its effective value (secrets redacted) and where it came from, in a stable order.
     public var entries: [ConfigurationEntry]
 
@@ -27,8 +29,9 @@ public struct FilestoreConfiguration: Sendable {
         let pipeline = try Pipeline(reading: &reader)
         let scanner = try Scanner(reading: &reader)
         let logging = try Logging(reading: &reader)
+        let tls = try TLS(reading: &reader)
         return FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
-                                      scanner: scanner, logging: logging, entries: reader.entries)
+                                      scanner: scanner, logging: logging, tls: tls, entries: reader.entries)
     }
 
     /// Reads the process environment (secrets marked as such for swift-configuration's own logging).

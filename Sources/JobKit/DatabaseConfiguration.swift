@@ -4,9 +4,25 @@ import NIOCore
 import NIOPosix
 import PostgresNIO
 
-/// Where the database is, parsed from a `postgres://user:password@host:port/database` URL.
-/// `?sslmode=disable` (the default for now) connects without TLS.
+/// Where the database is, parsed from a `postgres://user:password@host:port/database` URL, with libpq's
+/// `sslmode` (`disable`, the default; `allow`; `prefer`; `require`; `verify-ca`; `verify-full`) and
+/// `sslrootcert` (a PEM file of the CAs to trust; the system's trust store without it).
 public struct DatabaseConfiguration: Sendable, Hashable {
+    /// libpq's TLS modes, as the URL names them.
+    public enum SSLMode: String, Sendable, Hashable, CaseIterable {
+        /// Plain TCP.
+        case disable
+        /// Plain TCP (libpq tries plain first; the server accepts it or refuses the login).
+        case allow
+        /// TLS when the server offers it, without verifying it; plain otherwise.
+        case prefer
+        /// TLS always, without verifying the server's certificate (encryption only).
+        case require
+        /// TLS always; the server's chain must lead to a trusted CA (`sslrootcert`).
+        case verifyCA = "verify-ca"
+        /// TLS always; the chain must be trusted and name the host connected to.
+        case verifyFull = "verify-full"
+    }
     public var host: String
     public var port: Int
     public var username: String
@@ -14,6 +30,10 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     public var database: String
     /// Most pooled connections per process. Default: 10 (`?pool_max=`).
     public var maximumConnections: Int
+    /// TLS to the server. Default: `disable` (`?sslmode=`).
+    public var sslMode: SSLMode = .disable
+    /// The CAs that sign the server's certificate, a PEM file (`?sslrootcert=`). Default: the system's trust store.
+    public var sslRootCert: String?
 
     public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, maximumConnections: Int = 10) {
         self.host = host
@@ -36,12 +56,19 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         let database = String(components.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty else { throw JobKitError(.configuration, "the database URL names no database: '\(url)'") }
         var maximum = 10
+        var mode = SSLMode.disable, rootCert: String?
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
-                guard item.value == "disable" || item.value == "prefer" || item.value == "allow" else {
-                    throw JobKitError(.configuration, "sslmode=\(item.value ?? "") is not supported yet; use sslmode=disable")
+                guard let m = item.value.flatMap(SSLMode.init(rawValue:)) else {
+                    throw JobKitError(.configuration, "sslmode=\(item.value ?? "") is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
+                mode = m
+            case "sslrootcert":
+                guard let path = item.value, !path.isEmpty, FileManager.default.isReadableFile(atPath: path) else {
+                    throw JobKitError(.configuration, "sslrootcert=\(item.value ?? "") is not a readable file")
+                }
+                rootCert = path
             case "pool_max":
                 guard let v = item.value.flatMap(Int.init), v > 0 else {
                     throw JobKitError(.configuration, "pool_max must be a positive integer")
@@ -53,7 +80,52 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         self.init(host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
                   password: components.password?.removingPercentEncoding, database: database.removingPercentEncoding ?? database,
                   maximumConnections: maximum)
+        sslMode = mode
+        sslRootCert = rootCert
+        if rootCert != nil, ![.verifyCA, .verifyFull].contains(mode) {
+            throw JobKitError(.configuration, "sslrootcert needs sslmode=verify-ca or sslmode=verify-full")
+        }
+        do { _ = try tlsContext() } catch {
+            throw JobKitError(.configuration, "the database TLS settings do not load: \(error)")
+        }
     }
+
+    /// The TLS configuration of `sslMode`, `nil` for plain TCP.
+    public var tlsConfiguration: TLSConfiguration? {
+        var c = TLSConfiguration.makeClientConfiguration()
+        c.minimumTLSVersion = .tlsv12
+        switch sslMode {
+        case .disable, .allow: return nil
+        case .prefer, .require: c.certificateVerification = .none
+        case .verifyCA: c.certificateVerification = .noHostnameVerification
+        case .verifyFull: c.certificateVerification = .fullVerification
+        }
+        if let sslRootCert { c.trustRoots = .file(sslRootCert) }
+        return c
+    }
+
+    /// An SSL context for dedicated connections (checked once when the URL is parsed).
+    func tlsContext() throws -> NIOSSLContext? {
+        try tlsConfiguration.map { try NIOSSLContext(configuration: $0) }
+    }
+
+    var clientTLS: PostgresClient.Configuration.TLS {
+        guard let tls = tlsConfiguration else { return .disable }
+        return sslMode == .prefer ? .prefer(tls) : .require(tls)
+    }
+
+    var connectionTLS: PostgresConnection.Configuration.TLS {
+        // The context was built once when the URL was parsed; it builds again the same way.
+        guard let context = try? tlsContext() else { return sslMode == .disable || sslMode == .allow ? .disable : .require(Self.failingContext) }
+        return sslMode == .prefer ? .prefer(context) : .require(context)
+    }
+
+    /// A context that trusts nothing: if the TLS files vanished since start, connections fail rather than go plain.
+    static let failingContext: NIOSSLContext = {
+        var c = TLSConfiguration.makeClientConfiguration()
+        c.trustRoots = .certificates([])
+        return try! NIOSSLContext(configuration: c)
+    }()
 
     /// The configuration as a URL (password included, percent-encoded), without query options.
     public var url: String {
@@ -77,7 +149,7 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     /// A pool configuration for `PostgresClient`.
     public var clientConfiguration: PostgresClient.Configuration {
         var c = PostgresClient.Configuration(host: host, port: port, username: username, password: password,
-                                             database: database, tls: .disable)
+                                             database: database, tls: clientTLS)
         c.options.maximumConnections = maximumConnections
         c.options.minimumConnections = 0
         return c
@@ -96,7 +168,7 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     /// A configuration for one dedicated connection (LISTEN).
     public var connectionConfiguration: PostgresConnection.Configuration {
         PostgresConnection.Configuration(host: host, port: port, username: username, password: password,
-                                         database: database, tls: .disable)
+                                         database: database, tls: connectionTLS)
     }
 
     /// Opens one dedicated connection.

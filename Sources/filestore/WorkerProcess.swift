@@ -4,6 +4,7 @@ import FileCore
 import FilestoreConfig
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import JobKit
 import Jobs
 import Logging
@@ -36,6 +37,8 @@ struct FilestoreProcess {
         let worker = runsWorkers ? configuration.worker.jobWorkerConfiguration() : nil
         // Secrets and limits first: a process missing its keys stops before it touches the database.
         let api = try await servesAPI ? FileAPIParts(configuration) : nil
+        // TLS on the listener when configured (bad files stop the process here), reloaded without a restart.
+        let tls = try configuration.tls.makeStore()
         // Refuse to run against a database that is behind this build.
         try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, hint: FilestoreSchema.migrateHint, logger: logger)
         let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs) : nil
@@ -81,21 +84,28 @@ struct FilestoreProcess {
                 return nil
             } catch { return "\(error)" }
         })
+        let server: HTTPServerBuilder = tls.map { .reloadingTLS($0) } ?? .http1()
+        if let tls { services.append(TLSReloadService(store: tls, interval: .seconds(configuration.tls.reloadSeconds), logger: makeLogger("filestore.tls"))) }
         var httpLogger = makeLogger("filestore.http")
         httpLogger.logLevel = max(httpLogger.logLevel, .warning)
         let http = configuration.http
         if let api, let blobs {
-            let apiConfiguration = http.apiConfiguration
+            var apiConfiguration = http.apiConfiguration
+            apiConfiguration.metricsClients = configuration.tls.metricsClients
             let core = FileCore(database: TenantDatabase(postgres: postgres, logger: logger), blobs: blobs,
                                 configuration: apiConfiguration.core)
             let router = makeFileAPIRouter(core: core, configuration: apiConfiguration, keys: api.keys, signer: api.signer, ops: ops,
                                            limiter: api.limiter)
-            services.append(Application(router: router, configuration: .init(address: .hostname(http.host, port: http.port)), logger: httpLogger))
+            let app = Application(router: router, server: server, configuration: .init(address: .hostname(http.host, port: http.port)),
+                                  logger: httpLogger)
+            services.append(ListenerService(listener: app, host: http.host, port: http.port, flag: "--api-port", setting: "FILESTORE_HTTP_PORT"))
         } else if let opsPort = configuration.worker.opsPort, worker != nil {
-            let router = Router()
-            ops.add(to: router)
-            services.append(Application(router: router, configuration: .init(address: .hostname(configuration.worker.opsHost, port: opsPort)),
-                                        logger: httpLogger))
+            let router = Router(context: OpsRequestContext.self)
+            ops.add(to: router, metricsClients: configuration.tls.metricsClients)
+            let app = Application(router: router, server: server, configuration: .init(address: .hostname(configuration.worker.opsHost, port: opsPort)),
+                                  logger: httpLogger)
+            services.append(ListenerService(listener: app, host: configuration.worker.opsHost, port: opsPort, flag: "--http-port",
+                                            setting: "FILESTORE_OPS_PORT", hint: "0 turns the ops endpoints off"))
         }
         var group = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
