@@ -21,6 +21,9 @@ public struct FileResource: ResponseCodable, Sendable, Hashable {
     public var variants: [VariantResource]
     public var created_at: Date
     public var updated_at: Date
+    /// What the original's metadata carried and whether the served bytes are scrubbed of it (`null` until the
+    /// optimize step looked).
+    public var metadata: MetadataResource?
 
     /// The scan's verdict: `pending`, `clean`, `infected` (with the signature) or `limit_exceeded` (a scan limit
     /// was hit; the file follows the limit policy).
@@ -28,6 +31,18 @@ public struct FileResource: ResponseCodable, Sendable, Hashable {
         public var status: String
         public var signature: String?
         public var scanned_at: Date?
+    }
+
+    /// `found`: the kinds of personal data in the original's metadata (`gps`, `device`, `author`, `timestamps`);
+    /// `scrubbed`: whether what is served was re-encoded without metadata (an image's variants) or is the file
+    /// as uploaded (`false`: whatever `found` lists is served with it).
+    public struct MetadataResource: Codable, Sendable, Hashable {
+        public var found: [String]
+        public var scrubbed: Bool
+        public init(found: [String], scrubbed: Bool) {
+            self.found = found
+            self.scrubbed = scrubbed
+        }
     }
 
     public struct VariantResource: Codable, Sendable, Hashable {
@@ -57,6 +72,7 @@ public struct FileResource: ResponseCodable, Sendable, Hashable {
         }
         created_at = f.createdAt
         updated_at = f.updatedAt
+        if let found = f.metadataFound, let scrubbed = f.metadataScrubbed { metadata = MetadataResource(found: found, scrubbed: scrubbed) }
     }
 }
 

@@ -12,7 +12,8 @@ public enum ContentTypes {
 
     static let aliases = [
         "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png", "image/heif": "image/heic",
-        "image/heic-sequence": "image/heic", "image/heif-sequence": "image/heic", "application/x-zip-compressed": "application/zip",
+        "image/heic-sequence": "image/heic", "image/heif-sequence": "image/heic",
+        "image/tif": "image/tiff", "image/x-tiff": "image/tiff", "image/x-tif": "image/tiff", "application/x-zip-compressed": "application/zip",
         "application/x-zip": "application/zip", "application/x-gzip": "application/gzip", "application/x-pdf": "application/pdf",
     ]
 
@@ -48,7 +49,7 @@ public enum ContentTypes {
         switch actual {
         case "text/plain": return isTextual(claim)
         case "application/zip": return isZipBased(claim)
-        case "video/mp4": return claim.hasPrefix("video/") || claim.hasPrefix("audio/")
+        case "video/mp4", "video/quicktime": return claim.hasPrefix("video/") || claim.hasPrefix("audio/")
         case "application/octet-stream": return !recognised.contains(claim) && !isTextual(claim)
         default: return false
         }
@@ -56,7 +57,8 @@ public enum ContentTypes {
 
     /// Types the sniffer recognises: a file declared as one of these must be one.
     static let recognised: Set<String> = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/heic",
-                                          "application/pdf", "application/zip", "application/gzip", "video/mp4"]
+                                          "application/pdf", "application/zip", "application/gzip", "video/mp4",
+                                          "image/tiff", "image/jxl", "video/quicktime"]
 }
 
 /// What the pipeline does with a file whose declared type disagrees with its bytes.
@@ -64,5 +66,15 @@ public enum TypeMismatchPolicy: String, Sendable, CaseIterable {
     /// Record the disagreement and serve the file as its sniffed type (default).
     case sniffed
     /// Record it and fail the file: it is never served.
+    case fail
+}
+
+/// What the pipeline does with a file carrying personal metadata (GPS, device, author, timestamps) that the
+/// service cannot remove — a format it does not re-encode (PDF, video, JPEG XL…). A tenant setting
+/// (`tenants.unscrubbable_metadata`).
+public enum UnscrubbableMetadataPolicy: String, Sendable, CaseIterable {
+    /// Serve the file as uploaded, and say so on the file resource (`metadata.scrubbed: false`) (default).
+    case serve
+    /// Fail the file with the reason: it is never served.
     case fail
 }

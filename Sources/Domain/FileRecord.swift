@@ -19,6 +19,10 @@ public struct FileRecord: Sendable, Hashable, Codable {
     public var scanSignature: String?
     /// Whether the declared type disagrees with the sniffed one (``ContentTypes/agrees(declared:sniffed:)``).
     public var typeMismatch: Bool
+    /// The kinds of personal metadata the original carried (`gps`, `device`, `author`, `timestamps`), once the
+    /// optimize step looked; and whether what is served was scrubbed of metadata (`false`: served as uploaded).
+    public var metadataFound: [String]? = nil
+    public var metadataScrubbed: Bool? = nil
 
     public init(id: PrefixedID, tenant: TenantID, state: FileState, objectKey: ObjectKey, originalName: String?, declaredType: String?,
                 contentType: String?, size: Int64?, sha256: String?, urlGeneration: Int, createdAt: Date, updatedAt: Date,

@@ -57,11 +57,36 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// Records the optimize step's variants and marks the file ready.
-    public func recordProcessed(_ id: PrefixedID, tenant: TenantID, variants: [StoredVariant], actor: String,
-                                traceContext: String?, commit: Commit) async throws {
+    /// What the optimize step found in a file's metadata: the kinds of personal data the original carried, and
+    /// whether what is served was scrubbed (re-encoded without metadata) or is the original as uploaded.
+    public struct MetadataOutcome: Sendable, Hashable {
+        public var found: [String]
+        public var scrubbed: Bool
+        public init(found: [String], scrubbed: Bool) {
+            self.found = found
+            self.scrubbed = scrubbed
+        }
+    }
+
+    /// ``begin(_:tenant:_:actor:traceContext:)`` for the optimize step, also reading the tenant's policy for
+    /// metadata the service cannot remove, in the same transaction.
+    public func beginOptimize(_ id: PrefixedID, tenant: TenantID, actor: String, traceContext: String?)
+        async throws -> (FileRecord, UnscrubbableMetadataPolicy) {
+        let metadata = FileMetadataRepository(logger: core.database.logger)
+        return try await core.database.transaction(tenant) { tx in
+            let file = try await core.fileRepository.transition(id, on: .processingStarted, actor: actor, requestID: nil,
+                                                                traceContext: traceContext, tx: tx)
+            return (file, try await metadata.unscrubbablePolicy(on: tx))
+        }
+    }
+
+    /// Records the optimize step's variants (and what it found in the file's metadata) and marks the file ready.
+    public func recordProcessed(_ id: PrefixedID, tenant: TenantID, variants: [StoredVariant], metadata outcome: MetadataOutcome? = nil,
+                                actor: String, traceContext: String?, commit: Commit) async throws {
         let repository = core.fileRepository, variantRows = core.variantRepository
+        let metadata = FileMetadataRepository(logger: core.database.logger)
         try await core.database.transaction(tenant) { tx in
+            if let outcome { try await metadata.record(id, found: outcome.found, scrubbed: outcome.scrubbed, on: tx) }
             for v in variants {
                 try await variantRows.upsert(file: id, tenant: tenant, name: v.name, stored: v.stored, contentType: v.contentType,
                                              width: v.width, height: v.height, on: tx)

@@ -11,6 +11,8 @@ public struct MetadataReport: Sendable, Hashable, CustomStringConvertible {
     public var hasXMP = false
     /// Whether an IPTC (Photoshop 8BIM) block is present.
     public var hasIPTC = false
+    /// The kinds of personal data found (EXIF, XMP, IPTC, PDF info, QuickTime/MP4 atoms), in any file.
+    public var personal: Set<PersonalMetadata> = []
 
     /// Whether the EXIF tags include GPS ones.
     public var hasGPS: Bool { exifTags.contains { $0.hasPrefix("GPS:") } }
@@ -35,8 +37,33 @@ public enum MetadataInspector {
         inspect(try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe))
     }
 
+    /// Inspects the first and last `window` bytes of the file at `path` (all of it when it is shorter than two
+    /// windows): for files of any size, whose metadata sits at either end (PDF info and XMP, a QuickTime `moov`).
+    public static func inspect(path: String, window: Int) throws -> MetadataReport {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let size = Int(try handle.seekToEnd())
+        guard size > 2 * window else { return try inspect(path: path) }
+        try handle.seek(toOffset: 0)
+        var head = try handle.read(upToCount: window) ?? Data()
+        try handle.seek(toOffset: UInt64(size - window))
+        let tail = try handle.read(upToCount: window) ?? Data()
+        var report = inspect(head)
+        let end = inspect(tail, fileStart: Array(head.prefix(8)))
+        head.removeAll()
+        report.hasEXIF = report.hasEXIF || end.hasEXIF
+        report.hasXMP = report.hasXMP || end.hasXMP
+        report.hasIPTC = report.hasIPTC || end.hasIPTC
+        report.exifTags = Array(Set(report.exifTags).union(end.exifTags)).sorted()
+        report.personal.formUnion(end.personal)
+        return report
+    }
+
     /// Inspects image bytes.
-    public static func inspect(_ data: Data) -> MetadataReport {
+    public static func inspect(_ data: Data) -> MetadataReport { inspect(data, fileStart: nil) }
+
+    /// Inspects bytes from within a file whose first bytes are `fileStart` (`nil`: `data` is the whole file).
+    static func inspect(_ data: Data, fileStart: [UInt8]?) -> MetadataReport {
         var report = MetadataReport()
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
@@ -69,7 +96,16 @@ public enum MetadataInspector {
             for at in pngBlocks {
                 tags.formUnion(exifTags(Array("Exif\u{0}\u{0}".utf8) + Array(bytes[at...].prefix(1 << 20))))
             }
+            // A TIFF file is itself an EXIF structure: its first IFD carries the image's layout and whatever else
+            // was written beside it (camera, artist, a GPS IFD). Only the layout tags are not metadata.
+            if fileStart == nil, isTIFFHeader(bytes, at: 0) {
+                let personal = exifTags(Array("Exif\u{0}\u{0}".utf8) + Array(bytes)).filter { !tiffLayoutTags.contains($0) }
+                if !personal.isEmpty { report.hasEXIF = true }
+                tags.formUnion(personal)
+            }
             report.exifTags = tags.sorted()
+            report.personal = PersonalMetadata.found(exifTags: report.exifTags, hasIPTC: report.hasIPTC, in: bytes,
+                                                     fileStart: fileStart ?? Array(bytes.prefix(8)))
         }
         return report
     }
@@ -98,6 +134,17 @@ public enum MetadataInspector {
             return tags
         }
     }
+
+    /// The tags of a TIFF file's own structure (as `IFD:name`, libexif's names or hex numbers): the pixels'
+    /// layout, no one's data.
+    static let tiffLayoutTags: Set<String> = {
+        let names = ["ImageWidth", "ImageLength", "BitsPerSample", "Compression", "PhotometricInterpretation", "FillOrder",
+                     "StripOffsets", "Orientation", "SamplesPerPixel", "RowsPerStrip", "StripByteCounts", "XResolution", "YResolution",
+                     "PlanarConfiguration", "ResolutionUnit", "TransferFunction", "WhitePoint", "PrimaryChromaticities",
+                     "YCbCrCoefficients", "YCbCrSubSampling", "YCbCrPositioning", "ReferenceBlackWhite", "NewSubfileType",
+                     "0x00fe", "0x013d", "0x0142", "0x0143", "0x0144", "0x0145", "0x0152", "0x0153", "0x015b", "0x0140"]
+        return Set(["0", "1"].flatMap { ifd in names.map { "\(ifd):\($0)" } })
+    }()
 
     static func isTIFFHeader(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
         guard i + 4 <= bytes.count else { return false }

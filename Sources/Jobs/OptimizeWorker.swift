@@ -28,7 +28,7 @@ public struct OptimizeWorker: JobWorker {
     }
 
     /// Output formats a variant may name.
-    public static let formats = ["jpg", "png", "webp", "gif", "avif", "heic"]
+    public static let formats = ["jpg", "png", "webp", "gif", "avif", "heic", "tif"]
 
     /// Parses a variant list such as `thumb:256:webp,preview:1600:webp,scrubbed` (the form of
     /// `FILESTORE_VARIANTS`): `name[:size[:format]]`, where a missing size or `full` keeps the full size (a
@@ -87,7 +87,7 @@ public struct OptimizeWorker: JobWorker {
 
     /// The image types processed (by sniffed type) and the suffix, hence format, of their scrubbed copy.
     static let suffixes = ["image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
-                           "image/avif": ".avif", "image/heic": ".heic"]
+                           "image/avif": ".avif", "image/heic": ".heic", "image/tiff": ".tif"]
     static let types = Dictionary(uniqueKeysWithValues: suffixes.map { ($1, $0) })
 
     /// A variant list that cannot be parsed.
@@ -107,22 +107,33 @@ public struct OptimizeWorker: JobWorker {
     public func work(_ job: Job<Args>) async throws {
         let (tenant, id) = try job.fileIDs("optimize")
         let actor = "job:optimize"
-        let file = try await cancellingIfMovedOn(id, "optimize") {
-            try await core.pipeline.begin(id, tenant: tenant, .processingStarted, actor: actor, traceContext: job.traceContext)
+        let (file, unscrubbable) = try await cancellingIfMovedOn(id, "optimize") {
+            try await core.pipeline.beginOptimize(id, tenant: tenant, actor: actor, traceContext: job.traceContext)
         }
         let blobs = TenantBlobs(tenant: tenant, store: core.blobs)
         var made: [(VariantSpec, BlobInfo, String, ImageInfo?)] = []
         var failure: String?
+        var metadata: Pipeline.MetadataOutcome?
         if file.typeMismatch && typeMismatch == .fail {
             failure = "declared type \(file.declaredType ?? "-") disagrees with the content (\(file.contentType ?? "unknown")); policy: fail"
         } else if let type = file.contentType, let originalSuffix = Self.suffixes[type] {
             do {
                 made = try await blobs.withLocalFile(file.objectKey) { original in
-                    try await makeVariants(of: original, suffix: originalSuffix, file: id, blobs: blobs)
+                    let found = try await images.inspectMetadata(original).personal
+                    metadata = Pipeline.MetadataOutcome(found: found.sorted().map(\.rawValue), scrubbed: true)
+                    return try await makeVariants(of: original, suffix: originalSuffix, file: id, blobs: blobs)
                 }
             } catch let error as ImageError {
                 failure = error.message
             }
+        } else {
+            // Served as uploaded: what it carries is reported, and the tenant's policy decides whether it is served.
+            let found = try await blobs.withLocalFile(file.objectKey) { try await images.inspectPersonalMetadata($0) }.sorted().map(\.rawValue)
+            if !found.isEmpty && unscrubbable == .fail {
+                failure = "the file carries personal metadata (\(found.joined(separator: ", "))) that the service cannot remove from "
+                    + "\(file.contentType ?? "this type"); tenant policy for unscrubbable metadata: fail"
+            }
+            metadata = Pipeline.MetadataOutcome(found: found, scrubbed: false)
         }
         do {
             try await cancellingIfMovedOn(id, "optimize") {
@@ -135,7 +146,7 @@ public struct OptimizeWorker: JobWorker {
                     let variants = made.map { spec, stored, type, info in
                         Pipeline.StoredVariant(name: spec.name, stored: stored, contentType: type, width: info?.width, height: info?.height)
                     }
-                    try await core.pipeline.recordProcessed(id, tenant: tenant, variants: variants, actor: actor,
+                    try await core.pipeline.recordProcessed(id, tenant: tenant, variants: variants, metadata: metadata, actor: actor,
                                                             traceContext: job.traceContext, commit: job.commit)
                 }
             }

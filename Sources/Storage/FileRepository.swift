@@ -14,7 +14,8 @@ public struct FileRepository: Sendable {
 
     static let columns = """
         id, tenant_id, state::text, object_key, original_name, declared_type, content_type, size, sha256,
-        url_generation, created_at, updated_at, scanned_at, scan_signature, type_mismatch
+        url_generation, created_at, updated_at, scanned_at, scan_signature, type_mismatch,
+        metadata_found, metadata_scrubbed
         """
 
     /// Inserts a file that has been received in full (`uploaded`).
@@ -121,7 +122,7 @@ public struct FileRepository: Sendable {
         var files: [FileRecord] = []
         for try await row in rows {
             let c = try row.decode((String, String, String, String, String?, String?, String?, Int64?, String?, Int32, Date, Date,
-                                    Date?, String?, Bool).self)
+                                    Date?, String?, Bool, [String]?, Bool?).self)
             guard let id = PrefixedID(parsing: c.0, as: .file), let state = FileState(rawValue: c.2) else {
                 throw FileError(.invalidID, "corrupt file row \(c.0)")
             }
@@ -129,6 +130,8 @@ public struct FileRepository: Sendable {
                                     originalName: c.4, declaredType: c.5, contentType: c.6, size: c.7, sha256: c.8,
                                     urlGeneration: Int(c.9), createdAt: c.10, updatedAt: c.11, scannedAt: c.12, scanSignature: c.13,
                                     typeMismatch: c.14))
+            files[files.count - 1].metadataFound = c.15
+            files[files.count - 1].metadataScrubbed = c.16
         }
         return files
     }
