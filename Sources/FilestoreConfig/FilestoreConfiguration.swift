@@ -12,6 +12,8 @@ public struct FilestoreConfiguration: Sendable {
     public var pipeline: Pipeline
     public var scanner: Scanner
     public var logging: Logging
+    /// The scheduler's settings (`FilestoreConfiguration+Scheduler.swift`).
+    public var scheduler: Scheduler = Scheduler()
     /// Every setting with its effective value (secrets redacted) and where it came from, in a stable order.
     public var entries: [ConfigurationEntry]
 
@@ -27,8 +29,11 @@ public struct FilestoreConfiguration: Sendable {
         let pipeline = try Pipeline(reading: &reader)
         let scanner = try Scanner(reading: &reader)
         let logging = try Logging(reading: &reader)
-        return FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
-                                      scanner: scanner, logging: logging, entries: reader.entries)
+        let scheduler = try Scheduler(reading: &reader)
+        var c = FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
+                                       scanner: scanner, logging: logging, entries: reader.entries)
+        c.scheduler = scheduler
+        return c
     }
 
     /// Reads the process environment (secrets marked as such for swift-configuration's own logging).
