@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         // The queue library: PostgreSQL, workers, leases, leader election. No file-storage knowledge.
@@ -119,7 +120,13 @@ let package = Package(
         // Periodic enqueuing (cron expressions), leader-elected among its replicas.
         .target(
             name: "Scheduler",
-            dependencies: ["JobKit"]
+            dependencies: [
+                "JobKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
         // The product's configuration: every setting read once, at start, from the environment and the
         // command line (apple/swift-configuration) into one validated value.
@@ -146,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "filestore-bench",
             dependencies: [
-                "JobKit", "CClamAV",
+                "JobKit", "CClamAV", "Scheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -194,6 +201,15 @@ let package = Package(
             dependencies: [
                 "JobKit", "Jobs", "API", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // The scheduler: cron expressions (pure, property-tested), the schedule store and its guarantees.
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: [
+                "Scheduler", "JobKit", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
     ],

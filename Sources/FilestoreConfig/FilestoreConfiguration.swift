@@ -14,6 +14,8 @@ public struct FilestoreConfiguration: Sendable {
     public var logging: Logging
     /// TLS and mutual TLS of the listener (`FilestoreConfiguration+TLS.swift`).
     public var tls: TLS
+    /// The scheduler's settings (`FilestoreConfiguration+Scheduler.swift`).
+    public var scheduler: Scheduler = Scheduler()
     /// Every setting with its effective value (secrets redacted) and where it came from, in a stable order.
     public var entries: [ConfigurationEntry]
 
@@ -30,8 +32,11 @@ public struct FilestoreConfiguration: Sendable {
         let scanner = try Scanner(reading: &reader)
         let logging = try Logging(reading: &reader)
         let tls = try TLS(reading: &reader)
-        return FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
-                                      scanner: scanner, logging: logging, tls: tls, entries: reader.entries)
+        let scheduler = try Scheduler(reading: &reader)
+        var c = FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
+                                       scanner: scanner, logging: logging, tls: tls, entries: reader.entries)
+        c.scheduler = scheduler
+        return c
     }
 
     /// Reads the process environment (secrets marked as such for swift-configuration's own logging).

@@ -9,6 +9,7 @@ struct FilestoreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filestore-bench",
         abstract: "Benchmarks of filestore: the job queue, uploads, the scan and optimize pipeline.",
-        subcommands: [BenchQueueCommand.self, BenchUploadCommand.self, BenchPipelineCommand.self, QueueWorkerCommand.self]
+        subcommands: [BenchQueueCommand.self, BenchUploadCommand.self, BenchPipelineCommand.self, QueueWorkerCommand.self,
+                      BenchScheduleCommand.self]
     )
 }

@@ -23,8 +23,9 @@ struct DevCommand: ConfiguredCommand {
             let done = try await Migrator(postgres: client.postgres, logger: makeLogger("filestore.migrate")).migrate(migrations)
             if !done.isEmpty { print("applied migrations \(done)") }
         }
-        let process = FilestoreProcess(configuration: configuration, runsWorkers: true, servesAPI: true, registry: JobRegistry.filestore(),
+        var process = FilestoreProcess(configuration: configuration, runsWorkers: true, servesAPI: true, registry: JobRegistry.filestore(),
                                        metrics: bootstrapMetrics())
+        process.runsScheduler = true
         let http = configuration.http
         print("filestore dev: file API on http://\(http.host):\(http.port)/v1/files (health: /healthz); workers on \(configuration.worker.queues.map(\.name).joined(separator: ","))")
         try await reportingErrors { try await process.run() }

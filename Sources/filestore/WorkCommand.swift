@@ -24,6 +24,8 @@ struct WorkOptions: ParsableArguments {
     var leaseSeconds: String?
     @Flag(name: .customLong("no-maintenance"), help: "Never stand for maintenance leader in this process ($FILESTORE_MAINTENANCE=false).")
     var noMaintenance = false
+    @Flag(name: .customLong("schedule"), help: "Also stand for scheduler leader in this process ($FILESTORE_SCHEDULE).")
+    var schedule = false
     @Flag(name: .customLong("durable-fetch"), help: "Fetches wait for a WAL flush too ($FILESTORE_DURABLE_FETCH). By default they do not: a fetch lost in a database crash only makes its jobs run again, and every later durable commit flushes it. Enqueues and outcomes are always durable.")
     var durableFetch = false
 
@@ -33,6 +35,7 @@ struct WorkOptions: ParsableArguments {
             "FILESTORE_OPS_PORT": httpPort, "FILESTORE_OPS_HOST": httpHost, "FILESTORE_SHUTDOWN_GRACE": shutdownGrace,
             "FILESTORE_POLL_INTERVAL_MS": pollIntervalMS, "FILESTORE_LEASE_SECONDS": leaseSeconds,
             "FILESTORE_MAINTENANCE": noMaintenance ? "false" : nil, "FILESTORE_DURABLE_FETCH": durableFetch ? "true" : nil,
+            "FILESTORE_SCHEDULE": schedule ? "true" : nil,
         ].compactMapValues { $0 }
     }
 }
@@ -46,8 +49,9 @@ struct WorkCommand: ConfiguredCommand {
 
     func run(configuration: FilestoreConfiguration) async throws {
         // The scanner and libvips are loaded only by processes that work the scan and optimize queues.
-        let process = FilestoreProcess(configuration: configuration, runsWorkers: true, servesAPI: false, registry: JobRegistry.filestore(),
+        var process = FilestoreProcess(configuration: configuration, runsWorkers: true, servesAPI: false, registry: JobRegistry.filestore(),
                                        metrics: bootstrapMetrics())
+        process.runsScheduler = configuration.scheduler.hostInWorker
         try await reportingErrors { try await process.run() }
     }
 }

@@ -30,6 +30,8 @@ struct FilestoreProcess {
     var servesAPI: Bool
     var registry: JobRegistry
     var metrics: PrometheusCollectorRegistry
+    /// Also stand for scheduler leader (`dev`, `work --schedule`): `SchedulerParts.service`.
+    var runsScheduler = false
 
     func run() async throws {
         let logger = makeLogger("filestore")
@@ -63,6 +65,10 @@ struct FilestoreProcess {
                                             extraTasks: sweeps.all, notifier: notifier, logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
+            }
+            if runsScheduler {
+                services.append(SchedulerParts.service(configuration, postgres: postgres, candidateID: "scheduler-" + worker.workerID,
+                                                       notifier: notifier))
             }
             services.append(QueueStatsReporter(client: JobClient(postgres: postgres, logger: logger), isActive: isLeader, logger: logger))
             var registry = self.registry

@@ -1,0 +1,37 @@
+import FileCore
+import FilestoreConfig
+import JobKit
+import Jobs
+import Logging
+import PostgresNIO
+import Scheduler
+
+/// The product's side of the scheduler: its settings as a `SchedulerConfiguration`, the job kinds operator
+/// schedules may name, and the built-in schedules the product declares in code.
+enum SchedulerParts {
+    /// The kinds a `schedules add --kind` may name: those the product's workers run.
+    static var knownKinds: Set<String> {
+        Set(JobRegistry.filestore().kinds).union([ScanFile.kind, OptimizeFile.kind, PurgeFile.kind, SweepUploads.kind, SweepIdempotencyKeys.kind])
+    }
+
+    /// The built-in schedules. The tenant sweeps stay leader tasks of the maintenance leadership
+    /// (`SweepTasks`): they read cross-tenant through the system role's pool, which only maintenance leaders
+    /// hold, and fan out per tenant; see docs/SCHEDULER.md. New periodic product work (retention, the quarterly
+    /// readiness revalidation `0 3 1 1,4,7,10 *`) is declared here as it arrives with its issue.
+    static let builtins: [ScheduleDefinition] = []
+
+    static func configuration(_ s: FilestoreConfiguration.Scheduler) -> SchedulerConfiguration {
+        SchedulerConfiguration(
+            tickInterval: .milliseconds(s.tickMS),
+            misfireGrace: .milliseconds(Int64(s.misfireGraceSeconds * 1000)),
+            ledgerRetention: .milliseconds(Int64(s.ledgerRetentionDays * 86_400_000)),
+            leadership: LeaderConfiguration(name: "scheduler", ttl: .milliseconds(Int64(s.leaseSeconds * 1000)),
+                                            electionInterval: .milliseconds(min(1000, Int64(s.leaseSeconds * 1000) / 3))))
+    }
+
+    /// The scheduler's leader service for this process.
+    static func service(_ configuration: FilestoreConfiguration, postgres: PostgresClient, candidateID: String, notifier: Notifier?) -> LeaderService {
+        SchedulerService.make(postgres: postgres, candidateID: candidateID, configuration: Self.configuration(configuration.scheduler),
+                              builtins: builtins, notifier: notifier, logger: makeLogger("filestore.scheduler"))
+    }
+}
