@@ -16,6 +16,11 @@ if [[ ! -x $VENV/bin/openapi-spec-validator || ! -d $VENV/lib/python3*/site-pack
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check openapi-spec-validator==0.8.1 tuspy==1.1.0
 fi
+# The webhook tests' receiver verifies signatures with the reference Standard Webhooks library.
+if ! "$VENV/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
+  log "installing standardwebhooks into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check standardwebhooks==1.1.0
+fi
 export FILESTORE_TEST_PYTHON=$VENV/bin/python
 log "validating openapi/v1.yaml"
 "$VENV/bin/openapi-spec-validator" openapi/v1.yaml

@@ -9,6 +9,8 @@ public struct APIConfiguration: Sendable {
     /// The service's public base URL (`https://files.example.com`); signed URLs are absolute under it when set,
     /// relative (`/v1/download/…`) when `nil`. Default: `nil`.
     public var publicURL: String?
+    /// The inbox's Standard Webhooks secrets per source (`FILESTORE_INBOX_SECRETS`). Default: none (every source refused).
+    public var inboxSecrets: [String: [String]] = [:]
 
     public init(core: FileCoreConfiguration = FileCoreConfiguration(), publicURL: String? = nil) {
         self.core = core

@@ -18,10 +18,12 @@ public func makeFileAPIRouter(core: FileCore, configuration: APIConfiguration = 
     let tus = TusRoutes(core: core)
     tus.addPublic(to: router.group("v1/uploads").add(middleware: TusResumableMiddleware()).add(middleware: limit), table: table)
     tus.add(to: router.group("v1/uploads").add(middleware: TusResumableMiddleware()).add(middleware: auth).add(middleware: limit), table: table)
+    InboxRoutes(inbox: Inbox(core: core, secrets: configuration.inboxSecrets)).add(to: router.group("v1/inbox").add(middleware: limit), table: table)
     let v1 = router.group("v1").add(middleware: auth).add(middleware: limit)
     let files = FileRoutes(core: core, idempotency: idempotency)
     files.add(to: v1, table: table)
     files.addCompliance(to: v1, table: table)
     downloads.addAuthenticated(to: v1, table: table)
+    WebhookRoutes(core: core, idempotency: idempotency).add(to: v1, table: table)
     return router
 }

@@ -12,6 +12,7 @@ public struct FilestoreConfiguration: Sendable {
     public var pipeline: Pipeline
     public var scanner: Scanner
     public var logging: Logging
+    public var webhooks: Webhooks
     /// Every setting with its effective value (secrets redacted) and where it came from, in a stable order.
     public var entries: [ConfigurationEntry]
 
@@ -27,8 +28,9 @@ public struct FilestoreConfiguration: Sendable {
         let pipeline = try Pipeline(reading: &reader)
         let scanner = try Scanner(reading: &reader)
         let logging = try Logging(reading: &reader)
+        let webhooks = try Webhooks(reading: &reader)
         return FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
-                                      scanner: scanner, logging: logging, entries: reader.entries)
+                                      scanner: scanner, logging: logging, webhooks: webhooks, entries: reader.entries)
     }
 
     /// Reads the process environment (secrets marked as such for swift-configuration's own logging).
@@ -43,7 +45,8 @@ public struct FilestoreConfiguration: Sendable {
     }
 
     /// Variables whose values are secret.
-    public static let secretVariables: Set<String> = ["DATABASE_URL", "MIGRATE_DATABASE_URL", "FILESTORE_JWT_KEYS", "FILESTORE_URL_KEYS"]
+    public static let secretVariables: Set<String> = ["DATABASE_URL", "MIGRATE_DATABASE_URL", "FILESTORE_JWT_KEYS", "FILESTORE_URL_KEYS",
+                                                       "FILESTORE_INBOX_SECRETS"]
 
     /// An in-memory provider of `variables` keyed by their names — the command line's flags, and tests.
     public static func provider(_ variables: [String: String], name: String? = nil) -> InMemoryProvider {

@@ -11,6 +11,7 @@ struct Filestore: AsyncParsableCommand {
         subcommands: [
             DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, ConfigCommand.self, TokenCommand.self,
             FilesCommand.self, JobsCommand.self, DLQCommand.self, QueuesCommand.self,
+            EventsCommand.self,
         ]
     )
 
@@ -43,7 +44,7 @@ struct Filestore: AsyncParsableCommand {
 /// The schema version this build needs; JobKit's schema (``JobKitSchema``) and `migrations/` hold versions up to it
 /// (a test checks they agree).
 enum FilestoreSchema {
-    static let requiredVersion = 8
+    static let requiredVersion = 12
     /// What a database that is behind is told to do.
     static let migrateHint = "run `filestore migrate`"
 }

@@ -49,20 +49,26 @@ struct FilestoreProcess {
             if !durableFetch { services.append(fetchPostgres) }
             services.append(notifier)
             var isLeader: @Sendable () -> Bool = { false }
-            if let maintenance = worker.maintenance {
+            var systemDatabase: SystemDatabase?
+            var registry = self.registry
+            if worker.maintenance != nil {
                 // Cross-tenant work reads through the system role's own small pool, only ever from leader tasks.
                 let systemPostgres = PostgresClient(configuration: configuration.database.system.clientConfiguration,
                                                     backgroundLogger: makeLogger("filestore.postgres.system"))
                 services.append(systemPostgres)
-                let sweeps = SweepTasks(system: SystemDatabase(postgres: systemPostgres, logger: makeLogger("filestore.system")),
-                                        jobs: JobClient(postgres: postgres, logger: logger))
+                systemDatabase = SystemDatabase(postgres: systemPostgres, logger: makeLogger("filestore.system"))
+            }
+            let webhooks = WebhookParts(registry: &registry, configuration: configuration, postgres: postgres, system: systemDatabase,
+                                        queues: worker.queues.map(\.name), blobs: try blobs ?? makeBlobStore(configuration.blobs))
+            services += webhooks.services
+            if let maintenance = worker.maintenance, let systemDatabase {
+                let sweeps = SweepTasks(system: systemDatabase, jobs: JobClient(postgres: postgres, logger: logger))
                 let service = LeaderService(postgres: postgres, candidateID: worker.workerID, maintenance: maintenance,
-                                            extraTasks: sweeps.all, notifier: notifier, logger: logger)
+                                            extraTasks: sweeps.all + webhooks.leaderTasks, notifier: notifier, logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
             }
             services.append(QueueStatsReporter(client: JobClient(postgres: postgres, logger: logger), isActive: isLeader, logger: logger))
-            var registry = self.registry
             if let blobs {
                 services += await addPipelineHandlers(to: &registry, configuration: configuration, blobs: blobs, postgres: postgres,
                                                       queues: worker.queues.map(\.name))
@@ -85,9 +91,12 @@ struct FilestoreProcess {
         httpLogger.logLevel = max(httpLogger.logLevel, .warning)
         let http = configuration.http
         if let api, let blobs {
-            let apiConfiguration = http.apiConfiguration
+            var apiConfiguration = http.apiConfiguration
+            apiConfiguration.inboxSecrets = configuration.webhooks.inboxSecrets
+            var coreConfiguration = apiConfiguration.core
+            coreConfiguration.webhooks = configuration.webhooks.delivery
             let core = FileCore(database: TenantDatabase(postgres: postgres, logger: logger), blobs: blobs,
-                                configuration: apiConfiguration.core)
+                                configuration: coreConfiguration)
             let router = makeFileAPIRouter(core: core, configuration: apiConfiguration, keys: api.keys, signer: api.signer, ops: ops,
                                            limiter: api.limiter)
             services.append(Application(router: router, configuration: .init(address: .hostname(http.host, port: http.port)), logger: httpLogger))
