@@ -21,6 +21,11 @@ if [[ ! -x $VENV/bin/detect-secrets || ! -x $VENV/bin/schemathesis ]]; then
   log "installing detect-secrets and schemathesis into $VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check detect-secrets==1.5.0 schemathesis==4.32.5
 fi
+# The webhook tests' receiver verifies signatures with the reference Standard Webhooks library.
+if ! "$VENV/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
+  log "installing standardwebhooks into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check standardwebhooks==1.1.0
+fi
 export FILESTORE_TEST_PYTHON=$VENV/bin/python
 # The deployment files' offline validators (scripts/check-infra.sh).
 if [[ ! -x $VENV/bin/kubernetes-validate || ! -x $VENV/bin/checkov ]]; then

@@ -12,6 +12,8 @@ public struct APIConfiguration: Sendable {
     /// Certificate subjects allowed to read `/metrics` over mutual TLS (``ClientCertificateMiddleware``); empty:
     /// `/metrics` is open to whoever reaches the port. Default: empty.
     public var metricsClients: [String] = []
+    /// The inbox's Standard Webhooks secrets per source (`FILESTORE_INBOX_SECRETS`). Default: none (every source refused).
+    public var inboxSecrets: [String: [String]] = [:]
 
     public init(core: FileCoreConfiguration = FileCoreConfiguration(), publicURL: String? = nil) {
         self.core = core

@@ -22,9 +22,11 @@ public func makeFileAPIRouter(core: FileCore, configuration: APIConfiguration = 
     tus.add(to: router.group("v1/uploads").add(middleware: TusResumableMiddleware()).add(middleware: failures).add(middleware: auth)
         .add(middleware: limit), table: table)
     let v1 = router.group("v1").add(middleware: failures).add(middleware: auth).add(middleware: limit)
+    InboxRoutes(inbox: Inbox(core: core, secrets: configuration.inboxSecrets)).add(to: router.group("v1/inbox").add(middleware: limit), table: table)
     let files = FileRoutes(core: core, idempotency: idempotency)
     files.add(to: v1, table: table)
     files.addCompliance(to: v1, table: table)
     downloads.addAuthenticated(to: v1, table: table)
+    WebhookRoutes(core: core, idempotency: idempotency).add(to: v1, table: table)
     return router
 }

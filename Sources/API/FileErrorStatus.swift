@@ -37,6 +37,10 @@ public enum FileErrorStatus {
         .unsupportedMediaType: 415,
         .chunkChecksumMismatch: 460,
         .idempotencyInProgress: 409,
+        .webhookURLRefused: 422,
+        .eventSignatureInvalid: 401,
+        .eventInvalid: 422,
+        .eventTopicUnknown: 422,
     ]
 
     /// The status `code` answers with (500 for a code missing from the table, which a test forbids).

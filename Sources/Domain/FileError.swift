@@ -51,6 +51,10 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unsupportedMediaType = Code("UNSUPPORTED_MEDIA_TYPE", "PATCH bodies must be application/offset+octet-stream.")
         public static let chunkChecksumMismatch = Code("CHUNK_CHECKSUM_MISMATCH", "The chunk does not match its Upload-Checksum; it was discarded.")
         public static let idempotencyInProgress = Code("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed.")
+        public static let webhookURLRefused = Code("WEBHOOK_URL_REFUSED", "The webhook URL is not https, or names or resolves to a loopback, private, link-local or metadata address.")
+        public static let eventSignatureInvalid = Code("EVENT_SIGNATURE_INVALID", "The inbox event's Standard Webhooks signature or timestamp does not verify for its source.")
+        public static let eventInvalid = Code("EVENT_INVALID", "The inbox event does not match its topic's JSON Schema.")
+        public static let eventTopicUnknown = Code("EVENT_TOPIC_UNKNOWN", "The inbox does not consume this event topic.")
 
         /// Every code, for documentation and tests.
         public static let all: [Code] = [
@@ -59,6 +63,7 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
             signatureInvalid, urlExpired, urlRevoked, notServable, rangeNotSatisfiable, idempotencyKeyReused, idempotencyInProgress,
             rateLimited, quotaExceeded, uploadOffsetMismatch, uploadLocked, uploadExpired, uploadFinished,
             tusVersionUnsupported, unsupportedMediaType, chunkChecksumMismatch,
+            webhookURLRefused, eventSignatureInvalid, eventInvalid, eventTopicUnknown,
         ]
     }
 

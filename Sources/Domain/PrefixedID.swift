@@ -12,6 +12,7 @@ public enum IDKind: String, Sendable, CaseIterable {
     case audit = "aud"
     case event = "evt"
     case tenant = "ten"
+    case webhook = "whk"
 }
 
 /// An identifier such as `med_01JD2X…`: a prefix, then 26 Crockford base-32 characters encoding a 48-bit

@@ -21,6 +21,8 @@ public struct FileCoreConfiguration: Sendable {
     public var uploadExpiry: TimeInterval
     /// How long a resumable-upload request may hold the upload before another may take it over. Default: 10 minutes.
     public var uploadLeaseDuration: TimeInterval
+    /// Webhook delivery and endpoint rules (``WebhookConfiguration``). Default: its defaults.
+    public var webhooks = WebhookConfiguration()
 
     public init(maxUploadBytes: Int64 = 5 << 30, maxPageSize: Int = 100, scanQueue: String = "scan", maintenanceQueue: String = "maintenance",
                 defaultQuotaBytes: Int64? = nil, defaultQuotaFiles: Int64? = nil, idempotencyRetention: TimeInterval = 24 * 3600,

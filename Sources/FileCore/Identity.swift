@@ -7,6 +7,7 @@ public enum Scope: String, Sendable, CaseIterable, Codable {
     case filesAdmin = "files:admin"
     case jobsAdmin = "jobs:admin"
     case complianceAdmin = "compliance:admin"
+    case webhooksAdmin = "webhooks:admin"
 }
 
 /// Who is calling: a subject of one tenant with its scopes (the API takes it from a verified bearer token).

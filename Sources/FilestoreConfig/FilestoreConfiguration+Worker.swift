@@ -5,7 +5,7 @@ extension FilestoreConfiguration {
     /// How a worker process runs (`work`, `dev`).
     public struct Worker: Sendable {
         /// `FILESTORE_QUEUES` (flag `--queues`): the queues to work, comma-separated; `name:N` sets one queue's
-        /// concurrency. Default: `default,scan,optimize,maintenance`.
+        /// concurrency. Default: `default,scan,optimize,maintenance,webhooks`.
         public var queues: [QueueConfiguration] = []
         /// `FILESTORE_CONCURRENCY` (flag `--concurrency`): jobs run at once per queue in this process, 1-100000.
         /// Default: 10.
@@ -33,7 +33,7 @@ extension FilestoreConfiguration {
 
         public init() {}
 
-        static let defaultQueues = "default,scan,optimize,maintenance"
+        static let defaultQueues = "default,scan,optimize,maintenance,webhooks"
 
         /// The queue worker's configuration (a fresh worker id each call).
         public func jobWorkerConfiguration() -> JobWorkerConfiguration {

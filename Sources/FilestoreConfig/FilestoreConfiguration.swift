@@ -16,6 +16,8 @@ public struct FilestoreConfiguration: Sendable {
     public var tls: TLS
     /// The scheduler's settings (`FilestoreConfiguration+Scheduler.swift`).
     public var scheduler: Scheduler = Scheduler()
+    /// The webhook relay's and the inbox's settings (`FilestoreConfiguration+Webhooks.swift`).
+    public var webhooks: Webhooks
     /// Every setting with its effective value (secrets redacted) and where it came from, in a stable order.
     public var entries: [ConfigurationEntry]
 
@@ -33,8 +35,9 @@ public struct FilestoreConfiguration: Sendable {
         let logging = try Logging(reading: &reader)
         let tls = try TLS(reading: &reader)
         let scheduler = try Scheduler(reading: &reader)
+        let webhooks = try Webhooks(reading: &reader)
         var c = FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
-                                       scanner: scanner, logging: logging, tls: tls, entries: reader.entries)
+                                       scanner: scanner, logging: logging, tls: tls, webhooks: webhooks, entries: reader.entries)
         c.scheduler = scheduler
         return c
     }
@@ -51,7 +54,8 @@ public struct FilestoreConfiguration: Sendable {
     }
 
     /// Variables whose values are secret.
-    public static let secretVariables: Set<String> = ["DATABASE_URL", "MIGRATE_DATABASE_URL", "FILESTORE_JWT_KEYS", "FILESTORE_URL_KEYS"]
+    public static let secretVariables: Set<String> = ["DATABASE_URL", "MIGRATE_DATABASE_URL", "FILESTORE_JWT_KEYS", "FILESTORE_URL_KEYS",
+                                                       "FILESTORE_INBOX_SECRETS"]
 
     /// An in-memory provider of `variables` keyed by their names — the command line's flags, and tests.
     public static func provider(_ variables: [String: String], name: String? = nil) -> InMemoryProvider {

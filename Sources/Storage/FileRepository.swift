@@ -116,6 +116,7 @@ public struct FileRepository: Sendable {
             INSERT INTO outbox_events (id, tenant_id, topic, aggregate_id, payload, trace_context)
             VALUES (\(payload.event_id), \(file.tenant.value), \(topic), \(file.id.description), \(json)::jsonb, \(traceContext))
             """, logger: logger)
+        try await OutboxRelayJob.enqueue(tenant: file.tenant, on: tx, logger: logger)
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [FileRecord] {

@@ -6,7 +6,7 @@ import Jobs
 
 /// Flags of the workers (`work`, `dev`); each overrides its variable (`docs/CONFIGURATION.md`).
 struct WorkOptions: ParsableArguments {
-    @Option(help: "Queues to work, comma-separated; `name:N` sets one queue's concurrency ($FILESTORE_QUEUES, default default,scan,optimize,maintenance).")
+    @Option(help: "Queues to work, comma-separated; `name:N` sets one queue's concurrency ($FILESTORE_QUEUES, default default,scan,optimize,maintenance,webhooks).")
     var queues: String?
     @Option(name: .customLong("worker-blob-dir"), help: "The blob store the pipeline reads ($FILESTORE_BLOB_DIR, default .data/blobs).")
     var workerBlobDir: String?

@@ -54,15 +54,22 @@ struct FilestoreProcess {
             if !durableFetch { services.append(fetchPostgres) }
             services.append(notifier)
             var isLeader: @Sendable () -> Bool = { false }
-            if let maintenance = worker.maintenance {
+            var systemDatabase: SystemDatabase?
+            var registry = self.registry
+            if worker.maintenance != nil {
                 // Cross-tenant work reads through the system role's own small pool, only ever from leader tasks.
                 let systemPostgres = PostgresClient(configuration: configuration.database.system.clientConfiguration,
                                                     backgroundLogger: makeLogger("filestore.postgres.system"))
                 services.append(systemPostgres)
-                let sweeps = SweepTasks(system: SystemDatabase(postgres: systemPostgres, logger: makeLogger("filestore.system")),
-                                        jobs: JobClient(postgres: postgres, logger: logger))
+                systemDatabase = SystemDatabase(postgres: systemPostgres, logger: makeLogger("filestore.system"))
+            }
+            let webhooks = WebhookParts(registry: &registry, configuration: configuration, postgres: postgres, system: systemDatabase,
+                                        queues: worker.queues.map(\.name), blobs: try blobs ?? makeBlobStore(configuration.blobs))
+            services += webhooks.services
+            if let maintenance = worker.maintenance, let systemDatabase {
+                let sweeps = SweepTasks(system: systemDatabase, jobs: JobClient(postgres: postgres, logger: logger))
                 let service = LeaderService(postgres: postgres, candidateID: worker.workerID, maintenance: maintenance,
-                                            extraTasks: sweeps.all, notifier: notifier, logger: logger)
+                                            extraTasks: sweeps.all + webhooks.leaderTasks, notifier: notifier, logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
             }
@@ -71,7 +78,6 @@ struct FilestoreProcess {
                                                        notifier: notifier))
             }
             services.append(QueueStatsReporter(client: JobClient(postgres: postgres, logger: logger), isActive: isLeader, logger: logger))
-            var registry = self.registry
             if let blobs {
                 services += await addPipelineHandlers(to: &registry, configuration: configuration, blobs: blobs, postgres: postgres,
                                                       queues: worker.queues.map(\.name))
@@ -98,8 +104,11 @@ struct FilestoreProcess {
         if let api, let blobs {
             var apiConfiguration = http.apiConfiguration
             apiConfiguration.metricsClients = configuration.tls.metricsClients
+            apiConfiguration.inboxSecrets = configuration.webhooks.inboxSecrets
+            var coreConfiguration = apiConfiguration.core
+            coreConfiguration.webhooks = configuration.webhooks.delivery
             let core = FileCore(database: TenantDatabase(postgres: postgres, logger: logger), blobs: blobs,
-                                configuration: apiConfiguration.core)
+                                configuration: coreConfiguration)
             let router = makeFileAPIRouter(core: core, configuration: apiConfiguration, keys: api.keys, signer: api.signer, ops: ops,
                                            limiter: api.limiter)
             let app = Application(router: router, server: server, configuration: .init(address: .hostname(http.host, port: http.port)),

@@ -37,7 +37,7 @@ import Testing
         #expect(c.http.rateLimits.count == 4)
         #expect(c.blobs.directory == ".data/blobs")
         #expect(c.keys.jwt.isEmpty && c.keys.url.isEmpty && c.keys.urlMaximumTTL == 3600)
-        #expect(c.worker.queues.map(\.name) == ["default", "scan", "optimize", "maintenance"])
+        #expect(c.worker.queues.map(\.name) == ["default", "scan", "optimize", "maintenance", "webhooks"])
         #expect(c.worker.queues.allSatisfy { $0.concurrency == 10 })
         #expect(c.worker.opsPort == 9464 && c.worker.maintenance && !c.worker.durableFetch)
         #expect(c.pipeline.maxPixels == 100_000_000)

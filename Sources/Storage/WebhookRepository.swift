@@ -1,0 +1,273 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Webhook endpoints, their deliveries and the attempt log; always inside a tenant-scoped transaction
+/// (``TenantDatabase``), so row-level security confines every statement to one tenant.
+public struct WebhookRepository: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    static let columns = """
+        id, tenant_id, url, topics, description, enabled, disabled_reason, secret, previous_secret, previous_expires_at,
+        failing_since, created_at, updated_at
+        """
+
+    // MARK: Endpoints
+
+    public func insert(_ e: WebhookEndpointRecord, on tx: PostgresConnection) async throws {
+        try await tx.query("""
+            INSERT INTO webhook_endpoints (id, tenant_id, url, topics, description, enabled, secret)
+            VALUES (\(e.id.description), \(e.tenant.value), \(e.url), \(e.topics), \(e.description), \(e.enabled), \(e.secret))
+            """, logger: logger)
+    }
+
+    /// The tenant's endpoints in id order after `after`, at most `limit`.
+    public func list(after: String?, limit: Int, on tx: PostgresConnection) async throws -> [WebhookEndpointRecord] {
+        try await Self.decode(tx.query("""
+            SELECT \(unescaped: Self.columns) FROM webhook_endpoints
+            WHERE (\(after)::text IS NULL OR id > \(after)) ORDER BY id LIMIT \(limit)
+            """, logger: logger))
+    }
+
+    public func endpoint(_ id: PrefixedID, forUpdate: Bool = false, on tx: PostgresConnection) async throws -> WebhookEndpointRecord? {
+        try await Self.decode(tx.query("""
+            SELECT \(unescaped: Self.columns) FROM webhook_endpoints WHERE id = \(id.description) \(unescaped: forUpdate ? "FOR UPDATE" : "")
+            """, logger: logger)).first
+    }
+
+    /// Writes the editable fields (url, topics, description, enabled, disabled reason, failing since).
+    public func update(_ e: WebhookEndpointRecord, on tx: PostgresConnection) async throws {
+        try await tx.query("""
+            UPDATE webhook_endpoints SET url = \(e.url), topics = \(e.topics), description = \(e.description), enabled = \(e.enabled),
+              disabled_reason = \(e.disabledReason), failing_since = \(e.failingSince), updated_at = now()
+            WHERE id = \(e.id.description)
+            """, logger: logger)
+    }
+
+    /// Deletes the endpoint with its deliveries and attempt log; `false` when there was none.
+    public func delete(_ id: PrefixedID, on tx: PostgresConnection) async throws -> Bool {
+        let rows = try await tx.query("DELETE FROM webhook_endpoints WHERE id = \(id.description) RETURNING id", logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Replaces the secret; the old one keeps signing until `previousUntil`.
+    public func rotate(_ id: PrefixedID, newSecret: String, previousUntil: Date, on tx: PostgresConnection) async throws -> WebhookEndpointRecord? {
+        try await Self.decode(tx.query("""
+            UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = \(previousUntil), secret = \(newSecret),
+              updated_at = now()
+            WHERE id = \(id.description) RETURNING \(unescaped: Self.columns)
+            """, logger: logger)).first
+    }
+
+    /// Disables the endpoint (when enabled); `true` if this call disabled it.
+    public func disable(_ id: String, reason: String, on tx: PostgresConnection) async throws -> Bool {
+        let rows = try await tx.query("""
+            UPDATE webhook_endpoints SET enabled = false, disabled_reason = \(reason), updated_at = now()
+            WHERE id = \(id) AND enabled RETURNING id
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Marks the endpoint failing (from now, unless it already is); returns since when it has failed.
+    public func markFailing(_ id: String, on tx: PostgresConnection) async throws -> Date {
+        let rows = try await tx.query("""
+            UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) WHERE id = \(id) RETURNING failing_since
+            """, logger: logger)
+        for try await since in rows.decode(Date.self) { return since }
+        return Date()
+    }
+
+    public func markHealthy(_ id: String, on tx: PostgresConnection) async throws {
+        try await tx.query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = \(id) AND failing_since IS NOT NULL", logger: logger)
+    }
+
+    // MARK: The relay
+
+    /// Serializes the tenant's relay runs at the points where order matters (fan-out and claim), for the rest of `tx`.
+    public func lockRelay(on tx: PostgresConnection) async throws {
+        try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('webhook.relay:' || current_tenant(), 0))", logger: logger)
+    }
+
+    /// Turns up to `limit` unpublished outbox rows (in commit order per aggregate: `seq`) into one pending
+    /// delivery per subscribed, enabled endpoint and marks them published. Unpublished rows are found by their
+    /// flag, not by a cursor, so a row that committed after a younger one is still taken. Returns how many
+    /// outbox rows it published.
+    public func fanOut(limit: Int, on tx: PostgresConnection) async throws -> Int {
+        let rows = try await tx.query("""
+            WITH ev AS (
+              SELECT id, topic, aggregate_id, seq FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT \(limit) FOR UPDATE
+            ), ins AS (
+              INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, topic, aggregate_id, seq)
+              SELECT current_tenant(), e.id, ev.id, ev.topic, ev.aggregate_id, ev.seq
+              FROM ev JOIN webhook_endpoints e ON e.enabled
+                AND EXISTS (SELECT 1 FROM unnest(e.topics) p
+                            WHERE p = ev.topic OR (right(p, 2) = '.*' AND starts_with(ev.topic, left(p, -1))))
+              ON CONFLICT (endpoint_id, event_id) DO NOTHING
+              RETURNING 1
+            ), pub AS (
+              UPDATE outbox_events o SET published_at = now() FROM ev WHERE o.id = ev.id RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM pub)::int8, (SELECT count(*) FROM ins)::int8
+            """, logger: logger)
+        for try await (published, _) in rows.decode((Int64, Int64).self) { return Int(published) }
+        return 0
+    }
+
+    /// Takes up to `limit` due deliveries under a lease of `lease` seconds: of each (endpoint, aggregate), only
+    /// the oldest pending one (its head), so a file's events go out in order and a failing file's head, waiting
+    /// for its retry, holds back that file only. Deliveries of disabled endpoints wait.
+    public func claim(limit: Int, lease: Double, on tx: PostgresConnection) async throws -> [ClaimedDelivery] {
+        let rows = try await tx.query("""
+            WITH heads AS (
+              SELECT DISTINCT ON (d.endpoint_id, d.aggregate_id) d.id, d.next_attempt_at, d.locked_until
+              FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
+              WHERE d.state = 'pending'
+              ORDER BY d.endpoint_id, d.aggregate_id, d.seq
+            ), picked AS (
+              SELECT id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+              ORDER BY id LIMIT \(limit)
+            )
+            UPDATE webhook_deliveries d SET locked_until = now() + make_interval(secs => \(lease))
+            FROM picked p, webhook_endpoints e, outbox_events o
+            WHERE d.id = p.id AND e.id = d.endpoint_id AND o.id = d.event_id
+            RETURNING d.id, d.endpoint_id, d.event_id, d.topic, d.aggregate_id, d.attempts, o.payload::text, o.created_at, e.url,
+                      e.secret, CASE WHEN e.previous_expires_at > now() THEN e.previous_secret END, d.created_at
+            """, logger: logger)
+        var claimed: [ClaimedDelivery] = []
+        for try await c in rows.decode((Int64, String, String, String, String, Int32, String, Date, String, String, String?, Date).self) {
+            claimed.append(ClaimedDelivery(id: c.0, endpointID: c.1, eventID: c.2, topic: c.3, aggregateID: c.4, attempts: Int(c.5),
+                                           payload: c.6, occurredAt: c.7, url: c.8, secrets: [c.9] + (c.10.map { [$0] } ?? []),
+                                           createdAt: c.11))
+        }
+        return claimed.sorted { $0.id < $1.id }
+    }
+
+    /// Records an attempt and the delivery's new state: `delivered`, `dead`, or `pending` again at
+    /// `nextAttemptAt` (`retry`; `disabled` too, waiting for the endpoint to be enabled again).
+    public func record(_ d: ClaimedDelivery, attempt: Int, result: AttemptResult, outcome: String, nextAttemptAt: Date?,
+                       on tx: PostgresConnection) async throws {
+        let state = switch outcome { case "delivered": "delivered"; case "dead": "dead"; default: "pending" }
+        try await tx.query("""
+            WITH upd AS (
+              UPDATE webhook_deliveries SET state = \(state), attempts = \(attempt), locked_until = NULL,
+                next_attempt_at = coalesce(\(nextAttemptAt)::timestamptz, next_attempt_at),
+                finished_at = CASE WHEN \(state) = 'pending' THEN NULL ELSE now() END
+              WHERE id = \(d.id) RETURNING tenant_id
+            )
+            INSERT INTO webhook_attempts (tenant_id, endpoint_id, event_id, topic, attempt, status_code, latency_ms, response_prefix,
+                                          error, outcome, next_attempt_at)
+            SELECT tenant_id, \(d.endpointID), \(d.eventID), \(d.topic), \(attempt), \(result.statusCode.map(Int32.init)),
+                   \(Int32(clamping: result.latencyMilliseconds)), \(result.responsePrefix), \(result.error), \(outcome), \(nextAttemptAt)
+            FROM upd
+            """, logger: logger)
+    }
+
+    /// When the next pending delivery of an enabled endpoint is due (`nil`: none pending).
+    public func nextDue(on tx: PostgresConnection) async throws -> Date? {
+        let rows = try await tx.query("""
+            SELECT min(greatest(d.next_attempt_at, coalesce(d.locked_until, d.next_attempt_at)))
+            FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled WHERE d.state = 'pending'
+            """, logger: logger)
+        for try await at in rows.decode(Date?.self) { return at }
+        return nil
+    }
+
+    /// Whether unpublished outbox rows remain.
+    public func hasUnpublished(on tx: PostgresConnection) async throws -> Bool {
+        let rows = try await tx.query("SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL)", logger: logger)
+        for try await any in rows.decode(Bool.self) { return any }
+        return false
+    }
+
+    // MARK: Log, dead letter, replay
+
+    /// The endpoint's attempts, newest first, before attempt id `before`.
+    public func attempts(_ endpoint: PrefixedID, before: Int64?, limit: Int, on tx: PostgresConnection) async throws -> [WebhookAttemptRecord] {
+        let rows = try await tx.query("""
+            SELECT id, endpoint_id, event_id, topic, attempt, at, status_code, latency_ms, response_prefix, error, outcome, next_attempt_at
+            FROM webhook_attempts WHERE endpoint_id = \(endpoint.description) AND (\(before)::int8 IS NULL OR id < \(before))
+            ORDER BY id DESC LIMIT \(limit)
+            """, logger: logger)
+        var out: [WebhookAttemptRecord] = []
+        for try await c in rows.decode((Int64, String, String, String, Int32, Date, Int32?, Int32, String?, String?, String, Date?).self) {
+            out.append(WebhookAttemptRecord(id: c.0, endpointID: c.1, eventID: c.2, topic: c.3, attempt: Int(c.4), at: c.5,
+                                            statusCode: c.6.map(Int.init), latencyMilliseconds: Int(c.7), responsePrefix: c.8,
+                                            error: c.9, outcome: c.10, nextAttemptAt: c.11))
+        }
+        return out
+    }
+
+    /// Deliveries in `state` (any when `nil`) of `endpoint` (any when `nil`), of `topic`, created since `since`,
+    /// oldest first.
+    public func deliveries(state: String?, endpoint: String?, topic: String?, since: Date?, limit: Int,
+                           on tx: PostgresConnection) async throws -> [WebhookDeliveryRecord] {
+        let rows = try await tx.query("""
+            SELECT id, endpoint_id, event_id, topic, aggregate_id, state, attempts, next_attempt_at, created_at FROM webhook_deliveries
+            WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(endpoint)::text IS NULL OR endpoint_id = \(endpoint))
+              AND (\(topic)::text IS NULL OR topic = \(topic)) AND (\(since)::timestamptz IS NULL OR created_at >= \(since))
+            ORDER BY id LIMIT \(limit)
+            """, logger: logger)
+        var out: [WebhookDeliveryRecord] = []
+        for try await c in rows.decode((Int64, String, String, String, String, String, Int32, Date, Date).self) {
+            out.append(WebhookDeliveryRecord(id: c.0, endpointID: c.1, eventID: c.2, topic: c.3, aggregateID: c.4, state: c.5,
+                                             attempts: Int(c.6), nextAttemptAt: c.7, createdAt: c.8))
+        }
+        return out
+    }
+
+    /// Puts deliveries back to pending, due now, with a fresh attempt count: the dead letters of `endpoint`
+    /// (all endpoints when `nil`) matching the filters, or with `eventID` that one event whatever its state.
+    /// Returns how many. With `dryRun`, changes nothing and returns how many it would.
+    public func replay(endpoint: String?, since: Date?, topic: String?, eventID: String?, dryRun: Bool = false,
+                       on tx: PostgresConnection) async throws -> Int {
+        let rows: PostgresRowSequence
+        if dryRun {
+            rows = try await tx.query("""
+                SELECT count(*)::int8 FROM webhook_deliveries
+                WHERE (\(endpoint)::text IS NULL OR endpoint_id = \(endpoint)) AND (\(since)::timestamptz IS NULL OR created_at >= \(since))
+                  AND (\(topic)::text IS NULL OR topic = \(topic))
+                  AND (CASE WHEN \(eventID)::text IS NULL THEN state = 'dead' ELSE event_id = \(eventID) AND state <> 'pending' END)
+                """, logger: logger)
+        } else {
+            rows = try await tx.query("""
+                WITH r AS (
+                  UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL, finished_at = NULL
+                  WHERE (\(endpoint)::text IS NULL OR endpoint_id = \(endpoint)) AND (\(since)::timestamptz IS NULL OR created_at >= \(since))
+                    AND (\(topic)::text IS NULL OR topic = \(topic))
+                    AND (CASE WHEN \(eventID)::text IS NULL THEN state = 'dead' ELSE event_id = \(eventID) AND state <> 'pending' END)
+                  RETURNING 1
+                ) SELECT count(*)::int8 FROM r
+                """, logger: logger)
+        }
+        for try await n in rows.decode(Int64.self) { return Int(n) }
+        return 0
+    }
+
+    // MARK: Events about endpoints
+
+    /// Writes an outbox event about an endpoint (`webhook.*`, aggregate = the endpoint) with its relay job.
+    public func outbox(tenant: TenantID, topic: String, aggregateID: String, payloadJSON: String, eventID: String,
+                       on tx: PostgresConnection) async throws {
+        try await tx.query("""
+            INSERT INTO outbox_events (id, tenant_id, topic, aggregate_id, payload) VALUES (\(eventID), \(tenant.value), \(topic),
+              \(aggregateID), \(payloadJSON)::jsonb)
+            """, logger: logger)
+        try await OutboxRelayJob.enqueue(tenant: tenant, on: tx, logger: logger)
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [WebhookEndpointRecord] {
+        var out: [WebhookEndpointRecord] = []
+        for try await c in rows.decode((String, String, String, [String], String?, Bool, String?, String, String?, Date?, Date?, Date, Date).self) {
+            guard let id = PrefixedID(parsing: c.0, as: .webhook) else { throw FileError(.invalidID, "corrupt webhook row \(c.0)") }
+            out.append(WebhookEndpointRecord(id: id, tenant: try TenantID(c.1), url: c.2, topics: c.3, description: c.4, enabled: c.5,
+                                             disabledReason: c.6, secret: c.7, previousSecret: c.8, previousExpiresAt: c.9,
+                                             failingSince: c.10, createdAt: c.11, updatedAt: c.12))
+        }
+        return out
+    }
+}
