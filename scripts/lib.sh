@@ -19,6 +19,11 @@ ensure_packages() {
   command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
   command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
   python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+  # scripts/bench-http.sh: the load generator, the reference web server, the profiler.
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+  [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+  command -v perf >/dev/null 2>&1 || need+=(linux-perf)
+  command -v cc >/dev/null 2>&1 || need+=(gcc)
   ((${#need[@]})) || return 0
   log "installing ${need[*]}"
   local sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
