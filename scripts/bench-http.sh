@@ -10,7 +10,7 @@
 # Writes the figures and ratios under the key "http" of perf/baseline.json (other keys kept) and prints them.
 # Installs what it needs (scripts/lib.sh ensure_packages), starts PostgreSQL only if none answers on the port,
 # cleans up what it started. Knobs: DURATION=10 CONNS=16 THREADS=2 BIG_MIB=1024 REPS_BIG=3 SKIP_BUILD=1
-# LOG_LEVEL=info (serve's) SERVE_ARGS="…" (extra serve flags) OUT=perf/baseline.json.
+# FILESTORE_BIN=path (a binary to measure instead, for A/B runs) LOG_LEVEL=info (serve's) SERVE_ARGS="…" (extra serve flags) OUT=perf/baseline.json.
 #   scripts/bench-http.sh
 #   DURATION=5 BIG_MIB=256 SKIP_BUILD=1 OUT=/tmp/b.json scripts/bench-http.sh
 set -euo pipefail
@@ -33,11 +33,15 @@ OWNER_URL=postgres://filestore@127.0.0.1:$PGPORT
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT")
 
 if ! "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT"; then bash scripts/pg.sh start; fi
-if [[ -z ${SKIP_BUILD:-} ]]; then
-  log "building filestore (release)"
-  swift build -c release --product filestore
+if [[ -n ${FILESTORE_BIN:-} ]]; then
+  BIN=$FILESTORE_BIN
+else
+  if [[ -z ${SKIP_BUILD:-} ]]; then
+    log "building filestore (release)"
+    swift build -c release --product filestore
+  fi
+  BIN="$(swift build -c release --show-bin-path)/filestore"
 fi
-BIN="$(swift build -c release --show-bin-path)/filestore"
 [[ -x $BIN ]] || { log "no release build at $BIN"; exit 1; }
 
 SERVE_PID= NGINX_PID=

@@ -18,7 +18,8 @@ public struct Downloads: Sendable {
         guard let cache = core.downloadCache else {
             return try await lookUp(tenant: tenant, id: id, variant: variant, generation: generation)
         }
-        if let (file, bytes) = cache.lookup(tenant: tenant, id: id, variant: variant) {
+        if let hit = cache.lookup(tenant: tenant, id: id, variant: variant) {
+            let (file, bytes) = hit
             if let generation, generation != file.urlGeneration {
                 throw FileError(.urlRevoked, "the URLs of file \(id) were revoked")
             }

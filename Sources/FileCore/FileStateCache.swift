@@ -71,7 +71,7 @@ public final class FileStateCache: Sendable {
     public func lookup(tenant: TenantID, id: PrefixedID, variant: String) -> (FileRecord, StoredBytes)? {
         let key = Key(tenant: tenant.value, file: id.description)
         let now = ContinuousClock.now
-        return state.withLock { s -> (FileRecord, StoredBytes)? in
+        return state.withLock { (s: inout State) -> (FileRecord, StoredBytes)? in
             guard let entry = s.entries[key]?[variant] else { return nil }
             guard entry.expires > now else {
                 s.entries[key]?[variant] = nil

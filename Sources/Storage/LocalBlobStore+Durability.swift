@@ -23,7 +23,7 @@ extension LocalBlobStore {
     /// `mkdir` that fails with `EEXIST`.
     static func makeDirectoryDurably(_ dir: String) throws {
         if mkdir(dir, 0o755) == 0 {
-            try fsyncDirectory(parentPath(dir))
+            try fsyncDirectory(URL(fileURLWithPath: parentPath(dir)))
             return
         }
         switch errno {
@@ -32,7 +32,7 @@ extension LocalBlobStore {
         case ENOENT:
             try makeDirectoryDurably(parentPath(dir))
             if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw POSIXFailure("mkdir", dir) }
-            try fsyncDirectory(parentPath(dir))
+            try fsyncDirectory(URL(fileURLWithPath: parentPath(dir)))
         default:
             throw POSIXFailure("mkdir", dir)
         }

@@ -142,10 +142,10 @@ public struct LocalBlobStore: BlobStore {
         let pool = self.pool, chunkSize = readChunkSize
         let start = range?.lowerBound ?? 0
         let end = range?.upperBound
-        func want(at offset: Int64) -> Int64 { end.map { min(Int64(chunkSize), $0 - offset) } ?? Int64(chunkSize) }
+        let want: @Sendable (Int64) -> Int64 = { offset in end.map { min(Int64(chunkSize), $0 - offset) } ?? Int64(chunkSize) }
         // The open and the first read in one trip to the pool: a small object (or range) is then whole, and is
         // handed over without a task to stream it; the descriptor is closed in the same trip.
-        let firstWant = want(at: start)
+        let firstWant = want(start)
         let (fd, first) = try await pool.runIfActive { () throws -> (Int32, ByteBuffer) in
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
@@ -177,7 +177,7 @@ public struct LocalBlobStore: BlobStore {
                 continuation.yield(first)
                 do {
                     while !Task.isCancelled {
-                        let want = want(at: offset)
+                        let want = want(offset)
                         if want <= 0 { break }
                         let at = offset
                         let buffer = try await pool.runIfActive { try Self.readChunk(fd, at: at, want: want, path: path) }

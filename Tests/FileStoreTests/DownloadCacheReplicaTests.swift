@@ -49,13 +49,19 @@ import Testing
         var status: Int
     }
 
+    /// What the load tasks share.
+    final class Recorder: Sendable {
+        let samples = Mutex<[Sample]>([])
+        let stop = Atomic<Bool>(false)
+    }
+
     @Test func revokedDeletedAndQuarantinedFilesAreRefusedWithinOneSecondOnEveryReplicaUnderLoad() async throws {
         try await TestDatabase.with { env in
             let blobs = FileManager.default.temporaryDirectory.appendingPathComponent("replica-blobs-\(UUID())")
             defer { try? FileManager.default.removeItem(at: blobs) }
             let keys = ["FILESTORE_JWT_KEYS": "t=" + String(repeating: "j", count: 40), "FILESTORE_URL_KEYS": "u=" + String(repeating: "k", count: 40)]
             let port = Int.random(in: 30000...39000)
-            let replicas = try [startReplica(env, port: port, blobs: blobs, keys: keys), startReplica(env, port: port + 1, blobs: blobs, keys: keys)]
+            let replicas = try [Self.startReplica(env, port: port, blobs: blobs, keys: keys), Self.startReplica(env, port: port + 1, blobs: blobs, keys: keys)]
             defer { for r in replicas { r.process.terminate(); r.process.waitUntilExit(); try? FileManager.default.removeItem(at: r.log) } }
             let issued = try await FilestoreBinary.run(["token", "issue", "--tenant", "acme", "--scope", "files:write", "files:read", "--ttl", "1h"],
                                                        database: env.config, env: keys)
@@ -94,24 +100,23 @@ import Testing
                 target == 0 ? bases[replica] + signedPath : bases[replica] + "/v1/files/\(fileIDs[target])/content"
             }
 
-            let samples = Mutex<[Sample]>([])
-            let stop = Atomic<Bool>(false)
+            let recorder = Recorder()
             try await withThrowingTaskGroup(of: Void.self) { load in
                 for worker in 0..<12 {
                     load.addTask {
                         var n = worker
-                        while !stop.load(ordering: .relaxed) {
+                        while !recorder.stop.load(ordering: .relaxed) {
                             let replica = n % 2, target = (n / 2) % 3
                             n += 1
                             let sent = ContinuousClock.now
                             let status = (try? await Self.request(session, url(replica, target), token: target == 0 ? nil : token).0) ?? -1
-                            samples.withLock { $0.append(Sample(replica: replica, target: target, sent: sent, status: status)) }
+                            recorder.samples.withLock { $0.append(Sample(replica: replica, target: target, sent: sent, status: status)) }
                         }
                     }
                 }
                 // Warm: every replica serves every target (so each has it cached).
                 try await eventually("both replicas serve all three files", timeout: .seconds(30)) {
-                    let ok = samples.withLock { s in Set(s.filter { $0.status == 200 }.map { $0.replica * 3 + $0.target }) }
+                    let ok = recorder.samples.withLock { s in Set(s.filter { $0.status == 200 }.map { $0.replica * 3 + $0.target }) }
                     return ok.count == 6
                 }
                 try await Task.sleep(for: .milliseconds(300))
@@ -126,10 +131,10 @@ import Testing
                 }
                 let changed = ContinuousClock.now
                 try await Task.sleep(for: .seconds(2.5))
-                stop.store(true, ordering: .relaxed)
+                recorder.stop.store(true, ordering: .relaxed)
                 try await load.waitForAll()
 
-                let all = samples.withLock { $0 }
+                let all = recorder.samples.withLock { $0 }
                 let after = all.filter { $0.sent > changed + .seconds(1) }
                 for replica in 0..<2 {
                     for target in 0..<3 {
