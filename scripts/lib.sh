@@ -28,6 +28,11 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends prometheus >/dev/null
     pkill -x prometheus 2>/dev/null || true
   fi
+  # scripts/bench-http.sh: the load generator, the reference web server, the profiler.
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+  [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+  command -v perf >/dev/null 2>&1 || need+=(linux-perf)
+  command -v cc >/dev/null 2>&1 || need+=(gcc)
   ((${#need[@]})) || return 0
   log "installing ${need[*]}"
   local sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo

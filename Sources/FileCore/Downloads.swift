@@ -11,7 +11,27 @@ public struct Downloads: Sendable {
     /// file not yet scanned clean, quarantined, failed or deleted is never served. Returns the bytes to serve.
     ///
     /// `original` of an image is served as its `scrubbed` variant: no served image carries its metadata.
+    ///
+    /// With a ``FileStateCache`` (the API's), a servable file's lookup is reused for a short, bounded time; the
+    /// same checks run on the cached record.
     public func openForDownload(tenant: TenantID, id: PrefixedID, variant: String, generation: Int?) async throws -> (FileRecord, StoredBytes) {
+        guard let cache = core.downloadCache else {
+            return try await lookUp(tenant: tenant, id: id, variant: variant, generation: generation)
+        }
+        if let hit = cache.lookup(tenant: tenant, id: id, variant: variant) {
+            let (file, bytes) = hit
+            if let generation, generation != file.urlGeneration {
+                throw FileError(.urlRevoked, "the URLs of file \(id) were revoked")
+            }
+            return (file, bytes)
+        }
+        let ticket = cache.ticket()
+        let (file, bytes) = try await lookUp(tenant: tenant, id: id, variant: variant, generation: generation)
+        cache.store(file, bytes, tenant: tenant, id: id, variant: variant, ticket: ticket)
+        return (file, bytes)
+    }
+
+    func lookUp(tenant: TenantID, id: PrefixedID, variant: String, generation: Int?) async throws -> (FileRecord, StoredBytes) {
         try await core.database.transaction(tenant) { tx in
             guard let file = try await core.fileRepository.file(id, on: tx) else { throw FileError(.notFound, "no file \(id)") }
             if let generation, generation != file.urlGeneration {

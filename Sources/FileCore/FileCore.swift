@@ -11,11 +11,16 @@ public struct FileCore: Sendable {
     public let database: TenantDatabase
     public let blobs: any BlobStore
     public let configuration: FileCoreConfiguration
+    /// The download guard's short-lived cache of servable files (the API's, kept fresh by its LISTEN
+    /// connection); `nil`: every download reads the database.
+    public let downloadCache: FileStateCache?
 
-    public init(database: TenantDatabase, blobs: any BlobStore, configuration: FileCoreConfiguration = FileCoreConfiguration()) {
+    public init(database: TenantDatabase, blobs: any BlobStore, configuration: FileCoreConfiguration = FileCoreConfiguration(),
+                downloadCache: FileStateCache? = nil) {
         self.database = database
         self.blobs = blobs
         self.configuration = configuration
+        self.downloadCache = downloadCache
     }
 
     /// Reading, listing, deleting files and their signed URLs.

@@ -10,7 +10,20 @@ public struct Quotas: Sendable {
     /// Throws `QUOTA_EXCEEDED` if one more file of `bytes` would pass the tenant's quotas. With `lock`, the
     /// tenant's row stays locked until `tx` ends, serializing the check with other uploads of the tenant.
     public func check(_ tenant: TenantID, adding bytes: Int64, lock: Bool, on tx: PostgresConnection) async throws {
-        let row = try await core.tenantRepository.quota(tenant, lock: lock, on: tx)
+        try await check(tenant, adding: bytes, row: core.tenantRepository.quota(tenant, lock: lock, on: tx), on: tx)
+    }
+
+    /// The check of an upload's transaction: provisions the tenant's row and reads its quotas in one statement,
+    /// and only when a quota applies locks the row (serializing the tenant's uploads) and counts its usage. A
+    /// tenant without quotas takes no lock, so its uploads commit in parallel.
+    public func checkRecording(_ tenant: TenantID, adding bytes: Int64, on tx: PostgresConnection) async throws {
+        let row = try await core.tenantRepository.ensureTenantQuota(tenant, on: tx)
+        let applies = (row.bytes ?? core.configuration.defaultQuotaBytes) != nil || (row.files ?? core.configuration.defaultQuotaFiles) != nil
+        guard applies else { return }
+        try await check(tenant, adding: bytes, lock: true, on: tx)
+    }
+
+    func check(_ tenant: TenantID, adding bytes: Int64, row: TenantRepository.Quota, on tx: PostgresConnection) async throws {
         let quotaBytes = row.bytes ?? core.configuration.defaultQuotaBytes
         let quotaFiles = row.files ?? core.configuration.defaultQuotaFiles
         guard quotaBytes != nil || quotaFiles != nil else { return }

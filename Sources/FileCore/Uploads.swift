@@ -39,9 +39,13 @@ public struct Uploads: Sendable {
             throw FileError(.payloadTooLarge, "declared length \(length) exceeds the maximum of \(max) bytes")
         }
         let tenant = identity.tenant
-        // Quotas, first from the declared length before any byte is read…
-        try await core.database.transaction(tenant) { tx in
-            try await core.quotas.check(tenant, adding: request.declaredLength ?? 0, lock: false, on: tx)
+        // Quotas, first from the declared length before any byte is read (a body that is not declared small:
+        // refusing a small one before it arrives saves nothing, and the check in the recording transaction
+        // refuses it all the same)…
+        if (request.declaredLength ?? Int64.max) > Self.precheckAbove {
+            try await core.database.transaction(tenant) { tx in
+                try await core.quotas.check(tenant, adding: request.declaredLength ?? 0, lock: false, on: tx)
+            }
         }
         let id = PrefixedID(.file)
         let key = try ObjectKey(tenant: tenant, file: id)
@@ -59,24 +63,30 @@ public struct Uploads: Sendable {
             if let expected = request.expectedSHA256, expected != info.sha256 {
                 throw FileError(.checksumMismatch, "sha-256 of the bytes received is \(info.sha256), the client sent \(expected)")
             }
-            try await record(id: id, key: key, info: info, identity: identity, originalName: request.originalName,
-                             declaredType: request.declaredType, requestID: request.requestID, traceContext: request.traceContext,
-                             extra: nil)
-            return try await core.files.get(id, as: identity)
+            return try await record(id: id, key: key, info: info, identity: identity, originalName: request.originalName,
+                                    declaredType: request.declaredType, requestID: request.requestID, traceContext: request.traceContext,
+                                    extra: nil)
         } catch {
             try? await store.delete(key)
             throw error
         }
     }
 
+    /// Declared lengths up to this (1 MiB) skip the quota check before the body is read.
+    static let precheckAbove: Int64 = 1 << 20
+
     /// Records a file whose bytes are stored at `key`: sniffs its type, then in one transaction checks the
     /// quota, inserts it as `uploaded` with its audit and outbox events, queues its scan, and runs `extra`.
+    /// Returns the file as stored.
+    @discardableResult
     func record(id: PrefixedID, key: ObjectKey, info: BlobInfo, identity: Identity, originalName: String?, declaredType: String?,
-                requestID: String?, traceContext: String?, extra: (@Sendable (PostgresConnection) async throws -> Void)?) async throws {
+                requestID: String?, traceContext: String?, extra: (@Sendable (PostgresConnection) async throws -> Void)?) async throws -> FileRecord {
         let tenant = identity.tenant
-        var prefix: [UInt8] = []
-        for try await chunk in try await core.blobs(of: tenant).read(key, range: 0..<Int64(ContentSniffer.prefixLength)) {
-            prefix += chunk.readableBytesView
+        var prefix: [UInt8] = info.prefix ?? []
+        if info.prefix == nil {
+            for try await chunk in try await core.blobs(of: tenant).read(key, range: 0..<Int64(ContentSniffer.prefixLength)) {
+                prefix += chunk.readableBytesView
+            }
         }
         let now = Date()
         let sniffed = ContentSniffer.sniff(prefix)
@@ -87,11 +97,11 @@ public struct Uploads: Sendable {
                               typeMismatch: !ContentTypes.agrees(declared: declaredType, sniffed: sniffed))
         let scan = PipelineJobs.options(tenant: tenant, queue: core.configuration.scanQueue, traceContext: traceContext)
         let repository = core.fileRepository
-        try await core.database.transaction(tenant) { tx in
-            try await core.tenantRepository.ensureTenant(tenant, on: tx)
-            // The quota again, on the bytes received, serialized per tenant by the lock on its row.
-            try await core.quotas.check(tenant, adding: info.size, lock: true, on: tx)
-            try await repository.insertUploaded(file, on: tx)
+        return try await core.database.transaction(tenant) { tx in
+            // The tenant's row and the quota again, on the bytes received, serialized per tenant by the lock on
+            // its row when a quota applies.
+            try await core.quotas.checkRecording(tenant, adding: info.size, on: tx)
+            let stored = try await repository.insertUploaded(file, on: tx)
             try await repository.audit(file, action: "file.uploaded", actor: identity.subject, requestID: requestID,
                                        traceContext: traceContext,
                                        details: ["size": "\(info.size)", "content_type": sniffed, "declared_type": declaredType ?? "",
@@ -99,6 +109,7 @@ public struct Uploads: Sendable {
             try await repository.outbox(file, topic: "file.uploaded.v1", traceContext: traceContext, on: tx)
             try await core.jobs.enqueue(ScanFile(id), options: scan, on: tx)
             try await extra?(tx)
+            return stored
         }
     }
 }

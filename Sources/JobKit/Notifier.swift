@@ -21,11 +21,15 @@ public final class Notifier: Service, Sendable {
     private let subscribers = Mutex<[Int: Handler]>([:])
     private let nextID = Atomic<Int>(0)
     private let listening = Atomic<Bool>(false)
+    private let extraChannels: [String]
 
     /// - Parameter connect: opens a dedicated connection (not from the pool: LISTEN holds it for good).
-    public init(connect: @escaping @Sendable () async throws -> PostgresConnection, logger: Logger) {
+    /// - Parameter extraChannels: the application's own channels, listened to on the same connection and
+    ///   delivered to the same subscribers (who look at the channel).
+    public init(connect: @escaping @Sendable () async throws -> PostgresConnection, logger: Logger, extraChannels: [String] = []) {
         self.connect = connect
         self.logger = logger
+        self.extraChannels = extraChannels
     }
 
     /// Whether the LISTEN connection is up.
@@ -55,7 +59,7 @@ public final class Notifier: Service, Sendable {
                     // However listening ends, the connection is closed before it is let go.
                     do {
                         try await withThrowingTaskGroup(of: Void.self) { group in
-                            for channel in [Self.insertChannel, Self.controlChannel] {
+                            for channel in [Self.insertChannel, Self.controlChannel] + self.extraChannels {
                                 group.addTask {
                                     try await connection.listen(on: channel) { notifications in
                                         if channel == Self.insertChannel { self.markListening() }

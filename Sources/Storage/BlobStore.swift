@@ -8,11 +8,15 @@ public struct BlobInfo: Sendable, Hashable {
     public var size: Int64
     /// Lower-case hex SHA-256 of the bytes.
     public var sha256: String
+    /// The object's first bytes (up to ``ContentSniffer/prefixLength``) when the store had them at hand while
+    /// storing, so that sniffing the type needs no second read; `nil` otherwise.
+    public var prefix: [UInt8]?
 
-    public init(key: ObjectKey, size: Int64, sha256: String) {
+    public init(key: ObjectKey, size: Int64, sha256: String, prefix: [UInt8]? = nil) {
         self.key = key
         self.size = size
         self.sha256 = sha256
+        self.prefix = prefix
     }
 }
 

@@ -18,13 +18,18 @@ public struct FileRepository: Sendable {
         metadata_found, metadata_scrubbed
         """
 
-    /// Inserts a file that has been received in full (`uploaded`).
-    public func insertUploaded(_ file: FileRecord, on tx: PostgresConnection) async throws {
-        try await tx.query("""
+    /// Inserts a file that has been received in full (`uploaded`); returns it as stored (the database's
+    /// `created_at`/`updated_at`), so the caller needs no second read.
+    @discardableResult
+    public func insertUploaded(_ file: FileRecord, on tx: PostgresConnection) async throws -> FileRecord {
+        let rows = try await tx.query("""
             INSERT INTO files (id, tenant_id, state, object_key, original_name, declared_type, content_type, size, sha256, type_mismatch)
             VALUES (\(file.id.description), \(file.tenant.value), 'uploaded', \(file.objectKey.path), \(file.originalName),
                     \(file.declaredType), \(file.contentType), \(file.size), \(file.sha256), \(file.typeMismatch))
+            RETURNING \(unescaped: Self.columns)
             """, logger: logger)
+        guard let stored = try await Self.decode(rows).first else { throw FileError(.notFound, "no file \(file.id) after its insert") }
+        return stored
     }
 
     /// One file of the transaction's tenant, or `nil` (another tenant's file is invisible: RLS).

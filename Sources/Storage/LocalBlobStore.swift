@@ -52,7 +52,7 @@ public struct LocalBlobStore: BlobStore {
             defer { close(fd) }
             guard fsync(fd) == 0 else { throw POSIXFailure("fsync", path) }
             let dir = target.deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try Self.makeDirectoryDurably(dir.path)
             guard rename(path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
             try fsyncDirectory(dir)
             return BlobInfo(key: key, size: Int64(data.count), sha256: SHA256.hash(data: data).hexString)
@@ -67,26 +67,48 @@ public struct LocalBlobStore: BlobStore {
 
     public func put<S: AsyncSequence & Sendable>(_ key: ObjectKey, body: S, limit: Int64?) async throws -> BlobInfo
         where S.Element == ByteBuffer {
-        let (tmp, fd) = try await temporaryFile()
         var hasher = SHA256()
         var size: Int64 = 0
+        var chunks = body.makeAsyncIterator()
+        // The first batch is gathered in memory: a body that ends within it (every small upload) is stored in
+        // one trip to the thread pool, and its first bytes are kept for sniffing.
+        var first = ByteBufferAllocator().buffer(capacity: 0)
+        var ended = false
+        while first.readableBytes < writeBatchSize {
+            guard var chunk = try await chunks.next() else {
+                ended = true
+                break
+            }
+            size += Int64(chunk.readableBytes)
+            if let limit, size > limit { throw BlobTooLarge(limit: limit) }
+            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            first.writeBuffer(&chunk)
+        }
+        let prefix = Array(first.readableBytesView.prefix(ContentSniffer.prefixLength))
+        let target = url(key)
+        if ended {
+            let tmp = root.appendingPathComponent(".tmp/\(UUID().uuidString)").path
+            try await pool.runIfActive { [first] in try Self.writeSmall(first, tmp: tmp, to: target) }
+            return BlobInfo(key: key, size: size, sha256: hasher.finalize().hexString, prefix: prefix)
+        }
+        let (tmp, fd) = try await temporaryFile()
         do {
             // Chunks are gathered into batches of `writeBatchSize`; each batch is written on the thread pool
             // while the next one is received and hashed (at most one write in flight, so memory stays bounded).
             try await withThrowingTaskGroup(of: Void.self) { writes in
-                var batch = ByteBufferAllocator().buffer(capacity: writeBatchSize)
                 var inFlight = false
                 func flush(_ buffer: ByteBuffer) async throws {
                     if inFlight { try await writes.next() }
                     writes.addTask { try await pool.runIfActive { try Self.writeAll(fd, buffer, path: tmp.path) } }
                     inFlight = true
                 }
-                for try await chunk in body {
+                try await flush(first)
+                var batch = ByteBufferAllocator().buffer(capacity: writeBatchSize)
+                while var chunk = try await chunks.next() {
                     size += Int64(chunk.readableBytes)
                     if let limit, size > limit { throw BlobTooLarge(limit: limit) }
                     chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                    var c = chunk
-                    batch.writeBuffer(&c)
+                    batch.writeBuffer(&chunk)
                     if batch.readableBytes >= writeBatchSize {
                         try await flush(batch)
                         batch = ByteBufferAllocator().buffer(capacity: writeBatchSize)
@@ -95,13 +117,12 @@ public struct LocalBlobStore: BlobStore {
                 if batch.readableBytes > 0 { try await flush(batch) }
                 try await writes.waitForAll()
             }
-            let target = url(key)
             try await pool.runIfActive { try Self.commit(fd, tmp, to: target) }
         } catch {
             try? await pool.runIfActive { close(fd); unlink(tmp.path) }
             throw error
         }
-        return BlobInfo(key: key, size: size, sha256: hasher.finalize().hexString)
+        return BlobInfo(key: key, size: size, sha256: hasher.finalize().hexString, prefix: prefix)
     }
 
     public func size(of key: ObjectKey) async throws -> Int64? {
@@ -119,35 +140,47 @@ public struct LocalBlobStore: BlobStore {
     public func read(_ key: ObjectKey, range: Range<Int64>?) async throws -> AsyncThrowingStream<ByteBuffer, any Error> {
         let path = url(key).path
         let pool = self.pool, chunkSize = readChunkSize
-        let fd = try await pool.runIfActive { () throws -> Int32 in
+        let start = range?.lowerBound ?? 0
+        let end = range?.upperBound
+        let want: @Sendable (Int64) -> Int64 = { offset in end.map { min(Int64(chunkSize), $0 - offset) } ?? Int64(chunkSize) }
+        // The open and the first read in one trip to the pool: a small object (or range) is then whole, and is
+        // handed over without a task to stream it; the descriptor is closed in the same trip.
+        let firstWant = want(start)
+        let (fd, first) = try await pool.runIfActive { () throws -> (Int32, ByteBuffer) in
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 if errno == ENOENT { throw FileError(.blobMissing, "no blob at \(key)") }
                 throw POSIXFailure("open", path)
             }
-            return fd
+            do {
+                let buffer = try Self.readChunk(fd, at: start, want: firstWant, path: path)
+                if Int64(buffer.readableBytes) < firstWant || (end.map { start + Int64(buffer.readableBytes) >= $0 } ?? false) {
+                    close(fd)
+                    return (-1, buffer)
+                }
+                return (fd, buffer)
+            } catch {
+                close(fd)
+                throw error
+            }
         }
-        let start = range?.lowerBound ?? 0
-        let end = range?.upperBound
+        guard fd >= 0 else {
+            return AsyncThrowingStream { continuation in
+                if first.readableBytes > 0 { continuation.yield(first) }
+                continuation.finish()
+            }
+        }
         return AsyncThrowingStream { continuation in
             let task = Task {
-                var offset = start
+                var offset = start + Int64(first.readableBytes)
                 defer { close(fd) }
+                continuation.yield(first)
                 do {
                     while !Task.isCancelled {
-                        let want = end.map { min(Int64(chunkSize), $0 - offset) } ?? Int64(chunkSize)
+                        let want = want(offset)
                         if want <= 0 { break }
                         let at = offset
-                        let buffer = try await pool.runIfActive { () throws -> ByteBuffer in
-                            var buffer = ByteBufferAllocator().buffer(capacity: Int(want))
-                            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(want)) { raw in
-                                let n = pread(fd, raw.baseAddress!, Int(want), off_t(at))
-                                if n < 0 { throw POSIXFailure("pread", path) }
-                                return n
-                            }
-                            _ = n
-                            return buffer
-                        }
+                        let buffer = try await pool.runIfActive { try Self.readChunk(fd, at: at, want: want, path: path) }
                         if buffer.readableBytes == 0 { break }
                         offset += Int64(buffer.readableBytes)
                         continuation.yield(buffer)
@@ -159,6 +192,18 @@ public struct LocalBlobStore: BlobStore {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    /// One `pread` of at most `want` bytes at `offset` (fewer at the end of the file; none past it).
+    static func readChunk(_ fd: Int32, at offset: Int64, want: Int64, path: String) throws -> ByteBuffer {
+        guard want > 0 else { return ByteBuffer() }
+        var buffer = ByteBufferAllocator().buffer(capacity: Int(want))
+        _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(want)) { raw in
+            let n = pread(fd, raw.baseAddress!, Int(want), off_t(offset))
+            if n < 0 { throw POSIXFailure("pread", path) }
+            return n
+        }
+        return buffer
     }
 
     public func delete(_ key: ObjectKey) async throws {
@@ -216,11 +261,12 @@ extension LocalBlobStore {
 
     /// Makes the temporary file `tmp` (open as `fd`, which this closes) the durable file `target`: fsync,
     /// rename into place, fsync of the directory. Readers see the whole file or none.
+    /// A folder made on the way is made durably (its parent fsynced too, ``makeDirectoryDurably(_:)``).
     static func commit(_ fd: Int32, _ tmp: URL, to target: URL) throws {
         guard fsync(fd) == 0 else { throw POSIXFailure("fsync", tmp.path) }
         close(fd)
         let dir = target.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try makeDirectoryDurably(dir.path)
         guard rename(tmp.path, target.path) == 0 else { throw POSIXFailure("rename", target.path) }
         try fsyncDirectory(dir)
     }

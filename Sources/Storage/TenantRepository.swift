@@ -28,6 +28,20 @@ public struct TenantRepository: Sendable {
                            logger: logger)
     }
 
+    /// Makes sure the tenant has its row and returns its quotas, in one statement (the upload's first).
+    public func ensureTenantQuota(_ tenant: TenantID, on tx: PostgresConnection) async throws -> Quota {
+        let rows = try await tx.query("""
+            WITH made AS (
+                INSERT INTO tenants (id, name) VALUES (\(tenant.value), \(tenant.value)) ON CONFLICT (id) DO NOTHING
+                RETURNING quota_bytes, quota_files)
+            SELECT quota_bytes, quota_files FROM made
+            UNION ALL SELECT quota_bytes, quota_files FROM tenants WHERE id = \(tenant.value)
+            """, logger: logger)
+        var quota = Quota(bytes: nil, files: nil)
+        for try await (bytes, files) in rows.decode((Int64?, Int64?).self) { quota = Quota(bytes: bytes, files: files) }
+        return quota
+    }
+
     /// The tenant's quotas; with `lock`, its row is locked until the transaction ends (serializing uploads).
     public func quota(_ tenant: TenantID, lock: Bool, on tx: PostgresConnection) async throws -> Quota {
         let rows = try await tx.query("""

@@ -34,11 +34,18 @@ struct JSONLogHandler: LogHandler {
         }
     }
 
+    /// `2026-12-02T17:16:00.123Z` (UTC, milliseconds). Formatted by hand: Foundation's ISO 8601 format style
+    /// cost more than the rest of a request's log line (issue 19).
     static func timestamp() -> String {
         var tv = timeval()
         gettimeofday(&tv, nil)
-        let date = Date(timeIntervalSince1970: Double(tv.tv_sec) + Double(tv.tv_usec) / 1e6)
-        return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        var t = time_t(tv.tv_sec)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let ms = Int(tv.tv_usec) / 1000
+        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(msText)Z"
     }
 }
 

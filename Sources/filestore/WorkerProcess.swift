@@ -46,9 +46,13 @@ struct FilestoreProcess {
         let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs) : nil
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
         var services: [any Service] = [postgres]
-        if let worker {
+        // One LISTEN connection per process: the workers' wake-ups and the API's download-cache invalidations.
+        let notifier = worker == nil && api == nil ? nil
+            : Notifier(connect: { try await database.connect(logger: makeLogger("filestore.listen")) }, logger: logger,
+                       extraChannels: api == nil ? [] : [FileStateCache.channel])
+        if worker == nil, let notifier { services.append(notifier) }
+        if let worker, let notifier {
             let durableFetch = configuration.worker.durableFetch
-            let notifier = Notifier(connect: { try await database.connect(logger: makeLogger("filestore.listen")) }, logger: logger)
             let fetchPostgres = durableFetch ? postgres
                 : PostgresClient(configuration: database.fetchClientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
             if !durableFetch { services.append(fetchPostgres) }
@@ -107,8 +111,13 @@ struct FilestoreProcess {
             apiConfiguration.inboxSecrets = configuration.webhooks.inboxSecrets
             var coreConfiguration = apiConfiguration.core
             coreConfiguration.webhooks = configuration.webhooks.delivery
+            let downloadCache = FileStateCache()
+            notifier?.subscribe { channel, payload in
+                if channel == FileStateCache.channel { downloadCache.invalidate(payload: payload) }
+                if channel == Notifier.insertChannel, payload == "*" { downloadCache.invalidateAll() }  // (re)connected
+            }
             let core = FileCore(database: TenantDatabase(postgres: postgres, logger: logger), blobs: blobs,
-                                configuration: coreConfiguration)
+                                configuration: coreConfiguration, downloadCache: downloadCache)
             let router = makeFileAPIRouter(core: core, configuration: apiConfiguration, keys: api.keys, signer: api.signer, ops: ops,
                                            limiter: api.limiter)
             let app = Application(router: router, server: server, configuration: .init(address: .hostname(http.host, port: http.port)),
@@ -139,7 +148,8 @@ struct FilestoreProcess {
 
 /// The blob store of this process, built once from configuration and shared by the API and every handler.
 func makeBlobStore(_ blobs: FilestoreConfiguration.Blobs) throws -> any BlobStore {
-    try LocalBlobStore(root: blobs.directoryURL)
+    // Its own threads (most of their time is spent in fsync): see LocalBlobStore.defaultIOThreads.
+    try LocalBlobStore(root: blobs.directoryURL, pool: LocalBlobStore.makeIOPool())
 }
 
 /// The file API's keys, URL signer and rate limiter, built from configuration (missing keys stop the process).

@@ -1,0 +1,153 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import JobKit
+import PostgresNIO
+import Synchronization
+import TestSupport
+import Testing
+
+/// Issue 19: each API replica caches download lookups (FileStateCache), yet a revoked URL, a deleted file and a
+/// quarantined file are refused within one second on every replica — here two real `filestore serve`
+/// processes on one database, both under a steady download load while the changes are made through one of
+/// them (and, for the quarantine, by the pipeline's own kind of write: straight to the database).
+@Suite(.serialized) struct DownloadCacheReplicaTests {
+    struct Replica {
+        var process: Process
+        var base: String
+        var log: URL
+    }
+
+    static func startReplica(_ env: TestEnv, port: Int, blobs: URL, keys: [String: String]) throws -> Replica {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(port)-\(UUID()).log")
+        let process = try FilestoreBinary.start(["serve", "--api-port", "\(port)", "--rate-limits", "off"],
+                                                database: TestDatabase.appRole(env.config), log: log,
+                                                env: keys.merging(["FILESTORE_BLOB_DIR": blobs.path]) { $1 })
+        return Replica(process: process, base: "http://127.0.0.1:\(port)", log: log)
+    }
+
+    static func request(_ session: URLSession, _ url: String, method: String = "GET", token: String? = nil, body: Data? = nil,
+                        contentType: String? = nil) async throws -> (Int, Data) {
+        var r = URLRequest(url: URL(string: url)!)
+        r.httpMethod = method
+        r.timeoutInterval = 10
+        if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let contentType { r.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        r.httpBody = body
+        let (data, response) = try await session.data(for: r)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    static func json(_ data: Data) -> [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
+
+    /// One download's outcome: which replica and target, when it was sent, its status.
+    struct Sample: Sendable {
+        var replica: Int
+        var target: Int
+        var sent: ContinuousClock.Instant
+        var status: Int
+    }
+
+    /// What the load tasks share.
+    final class Recorder: Sendable {
+        let samples = Mutex<[Sample]>([])
+        let stop = Atomic<Bool>(false)
+    }
+
+    @Test func revokedDeletedAndQuarantinedFilesAreRefusedWithinOneSecondOnEveryReplicaUnderLoad() async throws {
+        try await TestDatabase.with { env in
+            let blobs = FileManager.default.temporaryDirectory.appendingPathComponent("replica-blobs-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: blobs) }
+            let keys = ["FILESTORE_JWT_KEYS": "t=" + String(repeating: "j", count: 40), "FILESTORE_URL_KEYS": "u=" + String(repeating: "k", count: 40)]
+            let port = Int.random(in: 30000...39000)
+            let replicas = try [Self.startReplica(env, port: port, blobs: blobs, keys: keys), Self.startReplica(env, port: port + 1, blobs: blobs, keys: keys)]
+            defer { for r in replicas { r.process.terminate(); r.process.waitUntilExit(); try? FileManager.default.removeItem(at: r.log) } }
+            let issued = try await FilestoreBinary.run(["token", "issue", "--tenant", "acme", "--scope", "files:write", "files:read", "--ttl", "1h"],
+                                                       database: env.config, env: keys)
+            #expect(issued.status == 0, "\(issued.stderr)")
+            let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.httpMaximumConnectionsPerHost = 16
+            let session = URLSession(configuration: configuration)
+            for r in replicas {
+                try await eventually("\(r.base) is ready", timeout: .seconds(60)) {
+                    (try? await Self.request(session, r.base + "/readyz").0) == 200
+                }
+            }
+
+            // Three servable files, uploaded through replica 0 and made ready as the pipeline would.
+            var ids: [String] = []
+            for i in 0..<3 {
+                let (status, data) = try await Self.request(session, replicas[0].base + "/v1/files", method: "POST", token: token,
+                                                            body: Data("file \(i) ".utf8 + Data(repeating: UInt8(i), count: 4096)),
+                                                            contentType: "application/octet-stream")
+                #expect(status == 201)
+                ids.append(try #require(Self.json(data)["id"] as? String))
+            }
+            try await env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
+                try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                try await tx.query("UPDATE files SET state = 'ready', scanned_at = now() WHERE id = ANY(\(ids))", logger: TestDatabase.logger)
+            }
+            let (signedStatus, signedData) = try await Self.request(session, replicas[0].base + "/v1/files/\(ids[0])/urls", method: "POST", token: token,
+                                                                    body: Data("{\"ttl_seconds\": 600}".utf8), contentType: "application/json")
+            #expect(signedStatus == 201)
+            let signedPath = try #require(Self.json(signedData)["url"] as? String)
+            // Target 0: file 0 by its signed URL (to be revoked); 1: file 1 by bearer (to be deleted through the API);
+            // 2: file 2 by bearer (to be quarantined behind the API's back, as the scan step does).
+            let fileIDs = ids, bases = replicas.map(\.base)
+            let url: @Sendable (Int, Int) -> String = { replica, target in
+                target == 0 ? bases[replica] + signedPath : bases[replica] + "/v1/files/\(fileIDs[target])/content"
+            }
+
+            let recorder = Recorder()
+            try await withThrowingTaskGroup(of: Void.self) { load in
+                for worker in 0..<12 {
+                    load.addTask {
+                        var n = worker
+                        while !recorder.stop.load(ordering: .relaxed) {
+                            let replica = n % 2, target = (n / 2) % 3
+                            n += 1
+                            let sent = ContinuousClock.now
+                            let status = (try? await Self.request(session, url(replica, target), token: target == 0 ? nil : token).0) ?? -1
+                            recorder.samples.withLock { $0.append(Sample(replica: replica, target: target, sent: sent, status: status)) }
+                        }
+                    }
+                }
+                // Warm: every replica serves every target (so each has it cached).
+                try await eventually("both replicas serve all three files", timeout: .seconds(30)) {
+                    let ok = recorder.samples.withLock { s in Set(s.filter { $0.status == 200 }.map { $0.replica * 3 + $0.target }) }
+                    return ok.count == 6
+                }
+                try await Task.sleep(for: .milliseconds(300))
+
+                let (revoked, _) = try await Self.request(session, replicas[0].base + "/v1/files/\(ids[0])/urls/revoke", method: "POST", token: token)
+                #expect(revoked == 200)
+                let (deleted, _) = try await Self.request(session, replicas[0].base + "/v1/files/\(ids[1])", method: "DELETE", token: token)
+                #expect(deleted == 200)
+                try await env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
+                    try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                    try await tx.query("UPDATE files SET state = 'quarantined' WHERE id = \(ids[2])", logger: TestDatabase.logger)
+                }
+                let changed = ContinuousClock.now
+                try await Task.sleep(for: .seconds(2.5))
+                recorder.stop.store(true, ordering: .relaxed)
+                try await load.waitForAll()
+
+                let all = recorder.samples.withLock { $0 }
+                let after = all.filter { $0.sent > changed + .seconds(1) }
+                for replica in 0..<2 {
+                    for target in 0..<3 {
+                        let these = after.filter { $0.replica == replica && $0.target == target }
+                        #expect(these.count >= 5, "replica \(replica) target \(target): only \(these.count) requests after the change")
+                        let served = these.filter { $0.status == 200 }
+                        #expect(served.isEmpty, "replica \(replica) served target \(target) \(served.count) times more than 1 s after the change")
+                        #expect(these.allSatisfy { $0.status >= 400 && $0.status < 500 }, "\(Set(these.map(\.status)))")
+                    }
+                }
+                let before = all.filter { $0.sent < changed - .milliseconds(300) }
+                #expect(before.count > 50 && before.allSatisfy { $0.status == 200 }, "load before the change: \(before.count)")
+            }
+        }
+    }
+}
