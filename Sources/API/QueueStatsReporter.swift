@@ -6,10 +6,12 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Publishes the queue gauges every `interval`: `jobkit_jobs{queue,state}`,
-/// `jobkit_queue_oldest_available_age_seconds{queue}` and `jobkit_dlq_size{queue}`.
+/// `jobkit_queue_oldest_available_age_seconds{queue}`, `jobkit_dlq_size{queue}` and `jobkit_queue_paused{queue}`.
 ///
 /// Counting the job table is not free, so only the process for which `isActive` holds (the maintenance
-/// leader) counts; every other process reports zeros. Dashboards aggregate with `max by (queue, state)`.
+/// leader) counts. Every other process exports none of these series (a follower's zeros would read as an
+/// empty queue), and a process that loses leadership removes its own: whatever a query aggregates over, only
+/// the leader's figures are there. Dashboards and alerts still use `max by (queue, …)` for the hand-over.
 public struct QueueStatsReporter: Service {
     let client: JobClient
     let interval: Duration
@@ -40,11 +42,16 @@ public struct QueueStatsReporter: Service {
                             .record(q.oldestAvailableAgeSeconds ?? 0)
                         Gauge(label: "jobkit_dlq_size", dimensions: [("queue", q.name)])
                             .record(q.counts[JobState.discarded.rawValue] ?? 0)
+                        Gauge(label: "jobkit_queue_paused", dimensions: [("queue", q.name)]).record(q.paused ? 1 : 0)
                     }
+                    // Queues gone, or leadership lost: their series go (not zeros).
                     for gone in seen.subtracting(now) {
-                        Gauge(label: "jobkit_jobs", dimensions: [("queue", gone[0]), ("state", gone[1])]).record(0)
-                        Gauge(label: "jobkit_queue_oldest_available_age_seconds", dimensions: [("queue", gone[0])]).record(0)
-                        Gauge(label: "jobkit_dlq_size", dimensions: [("queue", gone[0])]).record(0)
+                        Gauge(label: "jobkit_jobs", dimensions: [("queue", gone[0]), ("state", gone[1])]).destroy()
+                        if !now.contains(where: { $0[0] == gone[0] }) {
+                            Gauge(label: "jobkit_queue_oldest_available_age_seconds", dimensions: [("queue", gone[0])]).destroy()
+                            Gauge(label: "jobkit_dlq_size", dimensions: [("queue", gone[0])]).destroy()
+                            Gauge(label: "jobkit_queue_paused", dimensions: [("queue", gone[0])]).destroy()
+                        }
                     }
                     seen = now
                 } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PostgresNIO
 import Synchronization
 
@@ -17,6 +18,9 @@ final class Completer: Sendable {
     private let pending = Mutex<[(Int64, JobOutcome)]>([])
     private let signal = WakeSignal()
     private let flushed: @Sendable () -> Void
+    /// `jobkit_completer_backlog` and `jobkit_completer_failures_total`.
+    private let backlogGauge = Gauge(label: "jobkit_completer_backlog")
+    private let failures = Counter(label: "jobkit_completer_failures_total")
     /// Attempts to write one batch before giving up on it (about a minute with the backoff).
     private let maxWriteAttempts = 20
 
@@ -35,7 +39,11 @@ final class Completer: Sendable {
 
     func add(_ id: Int64, _ outcome: JobOutcome) {
         if case .none = outcome { return }
-        pending.withLock { $0.append((id, outcome)) }
+        let count = pending.withLock { items in
+            items.append((id, outcome))
+            return items.count
+        }
+        backlogGauge.record(count)
         signal.wake()
     }
 
@@ -59,6 +67,7 @@ final class Completer: Sendable {
                 items.removeFirst(n)
                 return head
             }
+            backlogGauge.record(backlog)
             if batch.isEmpty { return }
             var delay = Duration.milliseconds(50)
             for attempt in 1...maxWriteAttempts {
@@ -66,6 +75,7 @@ final class Completer: Sendable {
                     try await write(batch)
                     break
                 } catch {
+                    failures.increment()
                     // The database is unreachable: keep the outcomes and try again. If they cannot be written
                     // at all, give up: the jobs' leases run out and the rescuer returns them (at-least-once).
                     if attempt == maxWriteAttempts {

@@ -31,6 +31,8 @@ public final class LeaderService: Service, Sendable {
         var ok: Counter
         var failed: Counter
         var duration: Metrics.Timer
+        /// `jobkit_leader_task_items_total`: the rows each run returned (jobs rescued, staged, pruned, …).
+        var items: Counter
     }
 
     /// - Parameters:
@@ -52,7 +54,8 @@ public final class LeaderService: Service, Sendable {
                 ok: Counter(label: "jobkit_leader_task_runs_total", dimensions: [("leadership", leadership), ("task", task.name), ("result", "ok")]),
                 failed: Counter(label: "jobkit_leader_task_runs_total", dimensions: [("leadership", leadership), ("task", task.name), ("result", "error")]),
                 duration: Metrics.Timer(label: "jobkit_leader_task_duration_seconds", dimensions: [("leadership", leadership), ("task", task.name)],
-                                        preferredDisplayUnit: .seconds))
+                                        preferredDisplayUnit: .seconds),
+                items: Counter(label: "jobkit_leader_task_items_total", dimensions: [("leadership", leadership), ("task", task.name)]))
         }
     }
 
@@ -190,6 +193,7 @@ public final class LeaderService: Service, Sendable {
             do {
                 let n = try await task.run()
                 meters.ok.increment()
+                if n > 0 { meters.items.increment(by: Int64(n)) }
                 if n > 0 { logger.debug("leader task ran", metadata: ["task": "\(task.name)", "rows": "\(n)"]) }
             } catch {
                 if Task.isCancelled { return }

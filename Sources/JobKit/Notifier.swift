@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
@@ -31,6 +32,9 @@ public final class Notifier: Service, Sendable {
         self.logger = logger
         self.extraChannels = extraChannels
     }
+
+    /// `jobkit_notifier_connected`: 1 while the LISTEN connection is up.
+    private let connectedGauge = Gauge(label: "jobkit_notifier_connected")
 
     /// Whether the LISTEN connection is up.
     public var isListening: Bool { listening.load(ordering: .relaxed) }
@@ -71,14 +75,14 @@ public final class Notifier: Service, Sendable {
                             try await group.next()
                         }
                     } catch {
-                        self.listening.store(false, ordering: .relaxed)
+                        self.setListening(false)
                         try? await connection.close()
                         throw error
                     }
-                    self.listening.store(false, ordering: .relaxed)
+                    self.setListening(false)
                     try? await connection.close()
                 } catch {
-                    self.listening.store(false, ordering: .relaxed)
+                    self.setListening(false)
                     if Task.isCancelled { break }
                     self.logger.warning("LISTEN connection lost; reconnecting", metadata: ["error": "\(String(reflecting: error))"])
                 }
@@ -88,8 +92,14 @@ public final class Notifier: Service, Sendable {
         }
     }
 
+    /// Records the LISTEN connection's state, in ``isListening`` and the `jobkit_notifier_connected` gauge.
+    private func setListening(_ up: Bool) {
+        listening.store(up, ordering: .relaxed)
+        connectedGauge.record(up ? 1 : 0)
+    }
+
     private func markListening() {
-        listening.store(true, ordering: .relaxed)
+        setListening(true)
         // Whatever was sent while we were not listening is lost: let everyone look.
         deliver(Self.insertChannel, "*")
     }

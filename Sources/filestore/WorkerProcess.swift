@@ -165,9 +165,27 @@ struct FileAPIParts {
     }
 }
 
-/// Bootstraps swift-metrics to Prometheus once per process and returns the registry that `/metrics` emits.
-func bootstrapMetrics() -> PrometheusCollectorRegistry {
+/// Bootstraps swift-metrics to Prometheus once per process (``PrometheusExport``: HELP texts, conventional names,
+/// buckets up to ten minutes) and returns the registry that `/metrics` emits, with `filestore_build_info`.
+func bootstrapMetrics(command: String = CommandLine.arguments.dropFirst().first ?? "") -> PrometheusCollectorRegistry {
     let registry = PrometheusCollectorRegistry()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    MetricsSystem.bootstrap(PrometheusExport(registry: registry))
+    Gauge(label: "filestore_build_info", dimensions: [("version", FilestoreBuild.version), ("swift", FilestoreBuild.swiftVersion),
+                                                      ("command", command)]).record(1)
     return registry
+}
+
+/// What `filestore_build_info` names.
+enum FilestoreBuild {
+    /// The release; `unreleased` until the project tags one (SwiftPM cannot stamp a commit into the build).
+    static let version = "unreleased"
+    static var swiftVersion: String {
+        #if compiler(>=6.3)
+        "6.3"
+        #elseif compiler(>=6.2)
+        "6.2"
+        #else
+        "6"
+        #endif
+    }
 }
