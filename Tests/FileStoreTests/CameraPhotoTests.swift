@@ -85,9 +85,13 @@ actor CameraCorpus {
 
     /// The mean brightness of a 4×4 grid over the image (rows top to bottom), by libvips' own thumbnailer.
     static func grid(_ url: URL) async throws -> [[Double]] {
-        let csv = url.deletingPathExtension().appendingPathExtension("grid-\(UUID()).csv")
-        defer { try? FileManager.default.removeItem(at: csv) }
-        _ = try await ImagingTests.run("/usr/bin/vips", ["thumbnail", url.path, csv.path, "4", "--height", "4", "--size", "force"])
+        let id = UUID()
+        let small = url.deletingPathExtension().appendingPathExtension("grid-\(id).v")
+        let csv = url.deletingPathExtension().appendingPathExtension("grid-\(id).csv")
+        defer { try? FileManager.default.removeItem(at: small); try? FileManager.default.removeItem(at: csv) }
+        _ = try await ImagingTests.run("/usr/bin/vips", ["thumbnail", url.path, small.path, "4", "--height", "4", "--size", "force"])
+        // The first band (red, or grey): the block is white, the rest black; GIF's alpha band is left out.
+        _ = try await ImagingTests.run("/usr/bin/vips", ["extract_band", small.path, csv.path, "0"])
         return try String(contentsOf: csv, encoding: .utf8).split(whereSeparator: \.isNewline)
             .map { $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).compactMap { Double($0) } }
     }
