@@ -14,13 +14,24 @@ public struct CronSchedule: Sendable, Hashable {
         guard let zone = Self.zone(named: timeZoneName) else {
             throw CronError("unknown time zone '\(timeZoneName)': use an IANA name such as UTC, Europe/Berlin, America/New_York")
         }
-        self.expression = expression
-        self.timeZone = zone
+        self.init(expression: expression, timeZone: zone)
     }
 
     public init(expression: CronExpression, timeZone: TimeZone) {
         self.expression = expression
         self.timeZone = timeZone
+        self.fixedOffset = Self.fixedOffset(of: timeZone)
+    }
+
+    /// The offset of a zone without transitions (UTC, GMT, Etc/GMT±N), so the common case asks Foundation nothing.
+    private let fixedOffset: Int64?
+
+    private static func fixedOffset(of zone: TimeZone) -> Int64? {
+        let id = zone.identifier
+        guard id == "UTC" || id == "GMT" || id.hasPrefix("Etc/") else { return nil }
+        let probe = Date(timeIntervalSince1970: 1_767_225_600)
+        guard zone.nextDaylightSavingTimeTransition(after: probe) == nil else { return nil }
+        return Int64(zone.secondsFromGMT(for: probe))
     }
 
     /// Parses both; throws ``CronError`` with a message for the operator.
@@ -97,7 +108,8 @@ public struct CronSchedule: Sendable, Hashable {
 
     /// The zone's offset from UTC (seconds) at the instant.
     public func offset(at instant: Int64) -> Int64 {
-        Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))))
+        if let fixedOffset { return fixedOffset }
+        return Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))))
     }
 
     /// The wall time of `instant` in the zone.

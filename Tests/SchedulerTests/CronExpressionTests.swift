@@ -142,3 +142,14 @@ import Testing
         #expect(CivilTime.weekday(year: 2000, month: 2, day: 29) == 2)
     }
 }
+
+@Suite struct FireTimeTagTests {
+    @Test func fireTimeTextIsISO8601UTCWithMilliseconds() {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for t in [0.0, 1_780_000_000, 1_780_000_000.25, 951_782_400.999, 4_102_444_799.5] {
+            let d = Date(timeIntervalSince1970: t)
+            #expect(ScheduleStore.fireTimeText(d) == f.string(from: d))
+        }
+    }
+}

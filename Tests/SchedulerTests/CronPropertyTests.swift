@@ -43,6 +43,18 @@ import Testing
         return false
     }
 
+    /// The oracle itself tells fire instants from others, so the properties can fail.
+    @Test func theOracleRejectsWrongAnswers() throws {
+        let s = try CronSchedule("30 2 * * *", timeZone: "Europe/Berlin")
+        // Fall back 2026-10-25: 02:30 CEST (00:30Z) fires, 02:30 CET (01:30Z) is the repeat and does not.
+        #expect(Self.isFireInstant(s, 1_792_888_200))
+        #expect(!Self.isFireInstant(s, 1_792_891_800))
+        // Spring forward 2026-03-29: 03:00 CEST (01:00Z) fires for the skipped 02:30; 03:30 CEST does not.
+        #expect(Self.isFireInstant(s, 1_774_746_000))
+        #expect(!Self.isFireInstant(s, 1_774_747_800))
+        #expect(!Self.isFireInstant(s, 1_774_746_060))
+    }
+
     @Test func nextIsLaterAndIsAFireInstant() async {
         await propertyCheck(count: 300, input: Self.minuteExpressions, Self.instants, Gen.element(of: Self.zones)) { expr, t, zone in
             guard let zone, let s = try? CronSchedule(expr, timeZone: zone) else { return }

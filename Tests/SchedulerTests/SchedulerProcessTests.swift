@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import JobKit
 import PostgresNIO
 import Testing
@@ -129,6 +132,26 @@ import TestSupport
             #expect(try await cli(env, ["update", "c", "--cron", "0 3 * * *", "--kind", "noop", "--tz", "Europe/Berlin"]).status == 0)
             #expect(try await cli(env, ["remove", "c"]).status == 0)
             #expect(try await cli(env, ["show", "c"]).status != 0)
+            kill(s.processIdentifier, SIGTERM)
+        }
+    }
+
+    @Test func metricsAreExported() async throws {
+        try await TestDatabase.with { env in
+            #expect(try await cli(env, ["add", "mx", "--cron", "@every 1s", "--kind", "noop", "--overlap", "skip"]).status == 0)
+            let port = Int.random(in: 20_000...40_000)
+            let s = try FilestoreBinary.start(["schedule", "--http-port", "\(port)"], database: env.config, log: log("metrics"),
+                                              env: ["FILESTORE_SCHEDULER_LEASE_SECONDS": "\(Self.lease)"])
+            defer { if s.isRunning { kill(s.processIdentifier, SIGKILL) } }
+            var text = ""
+            try await eventually("metrics with inserted and overlap-skipped runs", timeout: .seconds(60)) {
+                guard let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!) else { return false }
+                text = String(decoding: data, as: UTF8.self)
+                return text.contains(#"scheduler_runs_total{outcome="inserted",reason="scheduled"}"#)
+                    && text.contains(#"reason="overlap""#) && text.contains("scheduler_fire_lag_seconds")
+            }
+            // The leadership gauge (its value may flap on a loaded machine with a 2 s lease).
+        #expect(text.contains(#"jobkit_leader{leadership="scheduler"}"#))
             kill(s.processIdentifier, SIGTERM)
         }
     }
