@@ -76,7 +76,7 @@ echo 'INSERT INTO one_row (v) VALUES (1);' >"$WORK/pgbench.sql"
 "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U filestore -c 16 -j 2 -T "$DURATION" -f "$WORK/pgbench.sql" "${DB}_pgbench" >"$R/pgbench.txt" 2>&1
 grep -E '^(tps|latency average)' "$R/pgbench.txt" >&2
 
-log "3/4 filestore serve (release) on a fresh database"
+log "3/4 filestore serve ($BIN) on a fresh database"
 "${PSQL[@]}" -U filestore -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 LOG_LEVEL=warning "$BIN" migrate --database-url "$OWNER_URL/$DB" >/dev/null
 export DATABASE_URL=postgres://filestore_app@127.0.0.1:$PGPORT/$DB MIGRATE_DATABASE_URL=$OWNER_URL/$DB
@@ -107,12 +107,14 @@ RSS_UPLOAD=$(rss)
 head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/big.bin"
 BIG_ID=$(curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' -T "$WORK/big.bin" "$BASE/v1/files" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-"${PSQL[@]}" -U filestore -d "$DB" -c "UPDATE files SET state = 'ready', scanned_at = now() WHERE id IN ('$SMALL_ID', '$BIG_ID')"
+# Row-level security is forced on the owner too: the tenant is set first.
+TENANT_SQL="SELECT set_config('app.tenant_id', 'bench', false)"
+"${PSQL[@]}" -U filestore -d "$DB" -c "$TENANT_SQL" -c "UPDATE files SET state = 'ready', scanned_at = now() WHERE id IN ('$SMALL_ID', '$BIG_ID')" >/dev/null
 SIGNED=$(curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"ttl_seconds": 7200}' \
   "$BASE/v1/files/$SMALL_ID/urls" | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
 [[ $SIGNED == http* ]] || SIGNED=$BASE$SIGNED
-SMALL_KEY=$("${PSQL[@]}" -U filestore -d "$DB" -Atc "SELECT object_key FROM files WHERE id = '$SMALL_ID'")
-BIG_KEY=$("${PSQL[@]}" -U filestore -d "$DB" -Atc "SELECT object_key FROM files WHERE id = '$BIG_ID'")
+SMALL_KEY=$("${PSQL[@]}" -U filestore -d "$DB" -At -c "$TENANT_SQL" -c "SELECT object_key FROM files WHERE id = '$SMALL_ID'" | tail -1)
+BIG_KEY=$("${PSQL[@]}" -U filestore -d "$DB" -At -c "$TENANT_SQL" -c "SELECT object_key FROM files WHERE id = '$BIG_ID'" | tail -1)
 cmp -s "$WORK/small.bin" <(curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/v1/files/$SMALL_ID/content") ||
   { log "bearer download does not return the uploaded bytes"; exit 1; }
 
@@ -124,7 +126,10 @@ RSS_DOWNLOAD=$(rss)
 
 log "4/4 nginx on the same files"
 mkdir -p "$WORK/nginx"
+# The workers run as this user: the blobs are 0600, as filestore writes them.
+NGINX_USER=; [[ $(id -u) -eq 0 ]] && NGINX_USER="user root;"
 cat >"$WORK/nginx/nginx.conf" <<EOF
+$NGINX_USER
 worker_processes auto;
 daemon off;
 pid $WORK/nginx/nginx.pid;

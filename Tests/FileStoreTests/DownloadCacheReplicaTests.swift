@@ -1,8 +1,8 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTPTypes
+import HummingbirdTesting
 import JobKit
+import NIOCore
 import PostgresNIO
 import Synchronization
 import TestSupport
@@ -15,7 +15,7 @@ import Testing
 @Suite(.serialized) struct DownloadCacheReplicaTests {
     struct Replica {
         var process: Process
-        var base: String
+        var port: Int
         var log: URL
     }
 
@@ -24,19 +24,26 @@ import Testing
         let process = try FilestoreBinary.start(["serve", "--api-port", "\(port)", "--rate-limits", "off"],
                                                 database: TestDatabase.appRole(env.config), log: log,
                                                 env: keys.merging(["FILESTORE_BLOB_DIR": blobs.path]) { $1 })
-        return Replica(process: process, base: "http://127.0.0.1:\(port)", log: log)
+        return Replica(process: process, port: port, log: log)
     }
 
-    static func request(_ session: URLSession, _ url: String, method: String = "GET", token: String? = nil, body: Data? = nil,
+    /// One request on `client` (a kept-alive connection to one replica).
+    static func request(_ client: TestClient, _ uri: String, method: HTTPRequest.Method = .get, token: String? = nil, body: Data? = nil,
                         contentType: String? = nil) async throws -> (Int, Data) {
-        var r = URLRequest(url: URL(string: url)!)
-        r.httpMethod = method
-        r.timeoutInterval = 10
-        if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let contentType { r.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        r.httpBody = body
-        let (data, response) = try await session.data(for: r)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if let contentType { headers[.contentType] = contentType }
+        let response = try await client.execute(.init(uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) }))
+        return (response.status.code, response.body.map { Data(buffer: $0) } ?? Data())
+    }
+
+    /// One request on a connection of its own.
+    static func request(port: Int, _ uri: String, method: HTTPRequest.Method = .get, token: String? = nil, body: Data? = nil,
+                        contentType: String? = nil) async throws -> (Int, Data) {
+        let client = TestClient(host: "127.0.0.1", port: port)
+        client.connect()
+        defer { Task { try? await client.shutdown() } }
+        return try await request(client, uri, method: method, token: token, body: body, contentType: contentType)
     }
 
     static func json(_ data: Data) -> [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
@@ -67,19 +74,16 @@ import Testing
                                                        database: env.config, env: keys)
             #expect(issued.status == 0, "\(issued.stderr)")
             let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.httpMaximumConnectionsPerHost = 16
-            let session = URLSession(configuration: configuration)
             for r in replicas {
-                try await eventually("\(r.base) is ready", timeout: .seconds(60)) {
-                    (try? await Self.request(session, r.base + "/readyz").0) == 200
+                try await eventually("replica on \(r.port) is ready", timeout: .seconds(60)) {
+                    (try? await Self.request(port: r.port, "/readyz").0) == 200
                 }
             }
 
             // Three servable files, uploaded through replica 0 and made ready as the pipeline would.
             var ids: [String] = []
             for i in 0..<3 {
-                let (status, data) = try await Self.request(session, replicas[0].base + "/v1/files", method: "POST", token: token,
+                let (status, data) = try await Self.request(port: replicas[0].port, "/v1/files", method: .post, token: token,
                                                             body: Data("file \(i) ".utf8 + Data(repeating: UInt8(i), count: 4096)),
                                                             contentType: "application/octet-stream")
                 #expect(status == 201)
@@ -89,45 +93,50 @@ import Testing
                 try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
                 try await tx.query("UPDATE files SET state = 'ready', scanned_at = now() WHERE id = ANY(\(ids))", logger: TestDatabase.logger)
             }
-            let (signedStatus, signedData) = try await Self.request(session, replicas[0].base + "/v1/files/\(ids[0])/urls", method: "POST", token: token,
+            let (signedStatus, signedData) = try await Self.request(port: replicas[0].port, "/v1/files/\(ids[0])/urls", method: .post, token: token,
                                                                     body: Data("{\"ttl_seconds\": 600}".utf8), contentType: "application/json")
             #expect(signedStatus == 201)
             let signedPath = try #require(Self.json(signedData)["url"] as? String)
             // Target 0: file 0 by its signed URL (to be revoked); 1: file 1 by bearer (to be deleted through the API);
             // 2: file 2 by bearer (to be quarantined behind the API's back, as the scan step does).
-            let fileIDs = ids, bases = replicas.map(\.base)
-            let url: @Sendable (Int, Int) -> String = { replica, target in
-                target == 0 ? bases[replica] + signedPath : bases[replica] + "/v1/files/\(fileIDs[target])/content"
-            }
+            let fileIDs = ids, ports = replicas.map(\.port)
+            let path: @Sendable (Int) -> String = { target in target == 0 ? signedPath : "/v1/files/\(fileIDs[target])/content" }
 
             let recorder = Recorder()
             try await withThrowingTaskGroup(of: Void.self) { load in
                 for worker in 0..<12 {
                     load.addTask {
+                        // A kept-alive connection to each replica, like a load balancer's.
+                        let clients = ports.map { TestClient(host: "127.0.0.1", port: $0) }
+                        for c in clients { c.connect() }
+                        defer { Task { for c in clients { try? await c.shutdown() } } }
                         var n = worker
                         while !recorder.stop.load(ordering: .relaxed) {
                             let replica = n % 2, target = (n / 2) % 3
                             n += 1
                             let sent = ContinuousClock.now
-                            let status = (try? await Self.request(session, url(replica, target), token: target == 0 ? nil : token).0) ?? -1
+                            let status = (try? await Self.request(clients[replica], path(target), token: target == 0 ? nil : token).0) ?? -1
                             recorder.samples.withLock { $0.append(Sample(replica: replica, target: target, sent: sent, status: status)) }
                         }
                     }
                 }
+                // However this ends, the load stops (a thrown expectation must not leave the group waiting).
+                defer { recorder.stop.store(true, ordering: .relaxed) }
                 // Warm: every replica serves every target (so each has it cached).
-                try await eventually("both replicas serve all three files", timeout: .seconds(30)) {
+                try await eventually("both replicas serve all three files: \(recorder.samples.withLock { Set($0.map { "\($0.replica)/\($0.target)=\($0.status)" }) })",
+                                     timeout: .seconds(30)) {
                     let ok = recorder.samples.withLock { s in Set(s.filter { $0.status == 200 }.map { $0.replica * 3 + $0.target }) }
                     return ok.count == 6
                 }
                 try await Task.sleep(for: .milliseconds(300))
 
-                let (revoked, _) = try await Self.request(session, replicas[0].base + "/v1/files/\(ids[0])/urls/revoke", method: "POST", token: token)
+                let (revoked, _) = try await Self.request(port: replicas[0].port, "/v1/files/\(ids[0])/urls/revoke", method: .post, token: token)
                 #expect(revoked == 200)
-                let (deleted, _) = try await Self.request(session, replicas[0].base + "/v1/files/\(ids[1])", method: "DELETE", token: token)
+                let (deleted, _) = try await Self.request(port: replicas[0].port, "/v1/files/\(ids[1])", method: .delete, token: token)
                 #expect(deleted == 200)
                 try await env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
                     try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
-                    try await tx.query("UPDATE files SET state = 'quarantined' WHERE id = \(ids[2])", logger: TestDatabase.logger)
+                    try await tx.query("UPDATE files SET state = 'quarantined', scan_signature = 'Test.Replica.Signature' WHERE id = \(ids[2])", logger: TestDatabase.logger)
                 }
                 let changed = ContinuousClock.now
                 try await Task.sleep(for: .seconds(2.5))
