@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// The rules stay as strict as without it: a revoked URL, a deleted or quarantined file is refused within one
 /// second on every API replica. Two mechanisms, either enough on its own:
-/// - invalidation: a trigger on `files` and `file_variants` (migration 0013) notifies ``channel`` with
+/// - invalidation: a trigger on `files` and `file_variants` (migration 0009) notifies ``channel`` with
 ///   `tenant/file` on every change of state, generation or served bytes; each replica's LISTEN connection
 ///   evicts the entry as soon as it arrives (and evicts everything when that connection is re-established,
 ///   since what was sent meanwhile is lost);
@@ -18,7 +18,7 @@ import Synchronization
 /// A lookup racing an invalidation cannot store what it read before it: each invalidation bumps an epoch,
 /// and an entry is stored only if the epoch did not move while it was read. Only servable files are kept.
 public final class FileStateCache: Sendable {
-    /// The notification channel of migration 0013's triggers; payload `tenant/file`.
+    /// The notification channel of migration 0009's triggers; payload `tenant/file`.
     public static let channel = "filestore_file_changed"
 
     public struct Configuration: Sendable {

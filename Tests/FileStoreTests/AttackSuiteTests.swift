@@ -67,18 +67,28 @@ struct SeededRandom: RandomNumberGenerator {
                                                     headers: h.headers(acme, [Self.tus: "1.0.0", HTTPField.Name("Upload-Length")!: "100"])) {
                 try #require($0.headers[.location]).split(separator: "/").last.map(String.init) ?? ""
             }
+            // An acme webhook endpoint, for the webhook routes' ids (written directly: its URL need not resolve).
+            let webhookID = PrefixedID(.webhook).description
+            try await h.env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
+                try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                try await tx.query("""
+                    INSERT INTO webhook_endpoints (id, tenant_id, url, topics, secret)
+                    VALUES (\(webhookID), 'acme', 'https://hooks.example.com/in', '{file.*}', 'whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0')
+                    """, logger: TestDatabase.logger)
+            }
             let globex = try await h.token("globex", Scope.allCases)
             let routes = table.routes.filter { $0.path.contains("{id}") }
             #expect(routes.count >= 9, "\(routes)")
             for route in routes {
-                let isUpload = route.path.hasPrefix("/v1/uploads")
-                let uri = route.path.replacingOccurrences(of: "{id}", with: isUpload ? uploadID : fileID)
+                let id = route.path.hasPrefix("/v1/uploads") ? uploadID : route.path.hasPrefix("/v1/webhooks") ? webhookID : fileID
+                let uri = route.path.replacingOccurrences(of: "{id}", with: id)
                 var extra: [HTTPField.Name: String] = [.contentType: "application/json", Self.tus: "1.0.0"]
-                if route.method == "PATCH" {
+                let tusPatch = route.method == "PATCH" && id == uploadID
+                if tusPatch {
                     extra[.contentType] = "application/offset+octet-stream"
                     extra[HTTPField.Name("Upload-Offset")!] = "0"
                 }
-                let body = route.method == "PATCH" ? ByteBuffer(string: "stolen") : ByteBuffer(string: #"{"reason": "probe", "ttl_seconds": 60}"#)
+                let body = tusPatch ? ByteBuffer(string: "stolen") : ByteBuffer(string: #"{"reason": "probe", "ttl_seconds": 60, "enabled": false}"#)
                 let method = HTTPRequest.Method(route.method)!
                 // The other tenant's own token: the id does not exist for it.
                 try await client.execute(uri: uri, method: method, headers: h.headers(globex, extra), body: body) { (response: TestResponse) throws in

@@ -11,7 +11,17 @@ import Testing
 /// (`filestore_app`) can neither use it nor read across tenants.
 @Suite struct SystemPathTests {
     static let functions = ["filestore_system.tenants", "filestore_system.tenants_with_expired_uploads",
-                            "filestore_system.tenants_with_expired_idempotency_keys"]
+                            "filestore_system.tenants_with_expired_idempotency_keys",
+                            // The webhook relay's (migration 0012).
+                            "filestore_system.tenants_with_webhook_work", "filestore_system.webhook_stats"]
+    /// A call of `function` with arguments of its signature.
+    static func call(_ function: String) -> String {
+        switch function {
+        case "filestore_system.tenants_with_webhook_work": "SELECT \(function)(NULL, 10, interval '0')"
+        case "filestore_system.webhook_stats": "SELECT * FROM \(function)()"
+        default: "SELECT \(function)(NULL, 10)"
+        }
+    }
 
     /// The SQLSTATE `query` fails with on `postgres`, or nil when it succeeds.
     static func sqlState(_ postgres: PostgresClient, _ query: PostgresQuery) async -> String? {
@@ -97,12 +107,12 @@ import Testing
             let acme = try await f.tenant("acme")
             try await f.upload(acme, expiresIn: -60)
             for function in Self.functions {
-                #expect(await Self.sqlState(f.app, PostgresQuery(unsafeSQL: "SELECT \(function)(NULL, 10)")) == "42501",
+                #expect(await Self.sqlState(f.app, PostgresQuery(unsafeSQL: Self.call(function))) == "42501",
                         "filestore_app must not execute \(function)")
                 // Not even inside a tenant's transaction.
                 await #expect(throws: (any Error).self) {
                     try await f.database.transaction(acme) { tx in
-                        try await tx.query(PostgresQuery(unsafeSQL: "SELECT \(function)(NULL, 10)"), logger: TestDatabase.logger)
+                        try await tx.query(PostgresQuery(unsafeSQL: Self.call(function)), logger: TestDatabase.logger)
                     }
                 }
             }

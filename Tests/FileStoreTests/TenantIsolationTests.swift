@@ -44,6 +44,20 @@ import Testing
                 INSERT INTO file_variants (tenant_id, file_id, name, object_key, content_type, size, sha256)
                 VALUES (\(tenant), \(file), 'thumb', 'tenants/' || \(tenant) || '/files/' || \(file) || '/thumb', 'image/webp', 1, repeat('a', 64))
                 """, logger: TestDatabase.logger)
+            // Webhooks and the inbox (migration 0012).
+            let endpoint = PrefixedID(.webhook).description, event = PrefixedID(.event).description
+            try await tx.query("""
+                INSERT INTO webhook_endpoints (id, tenant_id, url, topics, secret) VALUES (\(endpoint), \(tenant), 'https://example.com/hook', '{file.*}', 'whsec_x')
+                """, logger: TestDatabase.logger)
+            try await tx.query("""
+                INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, topic, aggregate_id, seq) VALUES (\(tenant), \(endpoint), \(event), 'file.uploaded.v1', \(file), 1)
+                """, logger: TestDatabase.logger)
+            try await tx.query("""
+                INSERT INTO webhook_attempts (tenant_id, endpoint_id, event_id, topic, attempt, latency_ms, outcome) VALUES (\(tenant), \(endpoint), \(event), 'file.uploaded.v1', 1, 5, 'retry')
+                """, logger: TestDatabase.logger)
+            try await tx.query("""
+                INSERT INTO inbox_events (source, event_id, tenant_id, topic) VALUES ('billing', \(event), \(tenant), 'tenant.plan_changed.v1')
+                """, logger: TestDatabase.logger)
         }
     }
 

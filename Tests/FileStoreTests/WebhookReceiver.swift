@@ -68,9 +68,15 @@ final class WebhookReceiver: @unchecked Sendable {
         return try text.split(separator: "\n").map { try JSONDecoder().decode(Entry.self, from: Data($0.utf8)) }
     }
 
+    /// Stops the receiver: SIGTERM, then SIGKILL if it has not gone within 2 s (a receiver stuck in a handler
+    /// once kept a whole test run waiting), so that this never blocks for long.
     func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let killed = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < killed { usleep(20_000) }
         try? FileManager.default.removeItem(at: dir)
     }
 

@@ -61,7 +61,9 @@ import TestSupport
                 try await rewind(env, "race", seconds: 10)
                 let stale = try await store.tick(planner: planner, limit: 100, schedules: ScheduleCache())
                 #expect(stale.inserted.allSatisfy { planned[$0.1] == nil })
-                #expect(stale.conflicts >= 10)
+                // Its ten rewound seconds are refused as conflicts, except those the racers, stopped a moment
+                // before, had not reached yet (on a loaded machine, a second or more): those it inserts, once.
+                #expect(stale.conflicts >= 1 && stale.conflicts + stale.inserted.count >= 10, "\(stale.conflicts) conflicts, \(stale.inserted.count) inserted")
 
                 let perFire = try await jobsPerFireTime(env, "race")
                 #expect(perFire.values.allSatisfy { $0 == 1 }, "doubled: \(perFire.filter { $0.value > 1 })")
@@ -90,6 +92,7 @@ import TestSupport
             try await store.add(every("m", misfire: try MisfirePolicy(parsing: policy)), knownKinds: Self.kinds)
             try await rewind(env, "m", seconds: 60)
             // A 3 s grace: fire times within it are on time (typically 3-4 of them).
+            let tickStarted = Date()
             let r = try await store.tick(planner: SchedulePlanner(misfireGrace: 3), limit: 100, schedules: ScheduleCache())
             let misfired = r.skipped[.misfire] ?? 0
             #expect(r.inserted.count + misfired >= 61)
@@ -98,7 +101,7 @@ import TestSupport
             #expect(ledgerMisfire == Int64(misfired))
             // The next fire time is in the future again.
             let next = try await store.schedule(named: "m")?.nextFireAt
-            #expect(next! > Date().addingTimeInterval(-1))
+            #expect(next! > tickStarted)  // after the tick's own now (not the wall clock after it: a loaded machine is slow)
         }
     }
 
