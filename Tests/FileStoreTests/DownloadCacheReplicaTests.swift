@@ -54,6 +54,8 @@ import Testing
         var target: Int
         var sent: ContinuousClock.Instant
         var status: Int
+        /// When the answer came back (under load, well after `sent`).
+        var answered: ContinuousClock.Instant
     }
 
     /// What the load tasks share.
@@ -116,7 +118,8 @@ import Testing
                             n += 1
                             let sent = ContinuousClock.now
                             let status = (try? await Self.request(clients[replica], path(target), token: target == 0 ? nil : token).0) ?? -1
-                            recorder.samples.withLock { $0.append(Sample(replica: replica, target: target, sent: sent, status: status)) }
+                            let answered = ContinuousClock.now
+                            recorder.samples.withLock { $0.append(Sample(replica: replica, target: target, sent: sent, status: status, answered: answered)) }
                         }
                     }
                 }
@@ -130,6 +133,7 @@ import Testing
                 }
                 try await Task.sleep(for: .milliseconds(300))
 
+                let changing = ContinuousClock.now  // the first of the three changes starts here
                 let (revoked, _) = try await Self.request(port: replicas[0].port, "/v1/files/\(ids[0])/urls/revoke", method: .post, token: token)
                 #expect(revoked == 200)
                 let (deleted, _) = try await Self.request(port: replicas[0].port, "/v1/files/\(ids[1])", method: .delete, token: token)
@@ -156,7 +160,8 @@ import Testing
                         #expect(these.filter { $0.status >= 400 && $0.status < 500 }.count >= 3, "\(Set(these.map(\.status)))")
                     }
                 }
-                let before = all.filter { $0.sent < changed - .milliseconds(300) }
+                // Answered before the first change began: each of those must have been served.
+                let before = all.filter { $0.answered < changing }
                 let answered = before.filter { $0.status != -1 }
                 #expect(answered.count > 50 && answered.allSatisfy { $0.status == 200 },
                         "load before the change: \(before.count) sent, statuses \(Set(before.map(\.status)))")
