@@ -124,55 +124,60 @@ struct SchedulesCommand: AsyncParsableCommand {
         }
     }
 
-    struct Remove: ConfiguredCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an operator schedule and its ledger.")
+    /// What `remove`, `pause`, `resume` and `trigger` take: the database, a schedule's name, `--json`.
+    struct Target: ParsableArguments {
         @OptionGroup var db: DatabaseOptions
-        var flags: [String: String] { db.flags }
         @Argument(help: "The schedule's name.") var name: String
         @Flag(help: "Print JSON for scripts.") var json = false
 
+        /// Runs `change` on the store, then says `verb` (`removed`, `paused`, …) as text or JSON.
+        func act(_ verb: String, _ configuration: FilestoreConfiguration,
+                 _ change: @Sendable (ScheduleStore, String) async throws -> Void) async throws {
+            let name = name
+            try await withStore(configuration) { try await change($0, name) }
+            if json { try printJSON(ScheduleActionOutput(action: verb, schedule: name)) } else { print("\(verb) schedule \(name)") }
+        }
+    }
+
+    struct Remove: ConfiguredCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an operator schedule and its ledger.")
+        @OptionGroup var target: Target
+        var flags: [String: String] { target.db.flags }
+
         func run(configuration: FilestoreConfiguration) async throws {
-            try await withStore(configuration) { try await $0.remove(name: name) }
-            if json { try printJSON(ScheduleActionOutput(action: "removed", schedule: name)) } else { print("removed schedule \(name)") }
+            try await target.act("removed", configuration) { try await $0.remove(name: $1) }
         }
     }
 
     struct Pause: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Pause a schedule: its fire times are recorded as skipped (paused).")
-        @OptionGroup var db: DatabaseOptions
-        var flags: [String: String] { db.flags }
-        @Argument(help: "The schedule's name.") var name: String
-        @Flag(help: "Print JSON for scripts.") var json = false
+        @OptionGroup var target: Target
+        var flags: [String: String] { target.db.flags }
 
         func run(configuration: FilestoreConfiguration) async throws {
-            try await withStore(configuration) { try await $0.setPaused(true, name: name) }
-            if json { try printJSON(ScheduleActionOutput(action: "paused", schedule: name)) } else { print("paused schedule \(name)") }
+            try await target.act("paused", configuration) { try await $0.setPaused(true, name: $1) }
         }
     }
 
     struct Resume: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Resume a paused schedule.")
-        @OptionGroup var db: DatabaseOptions
-        var flags: [String: String] { db.flags }
-        @Argument(help: "The schedule's name.") var name: String
-        @Flag(help: "Print JSON for scripts.") var json = false
+        @OptionGroup var target: Target
+        var flags: [String: String] { target.db.flags }
 
         func run(configuration: FilestoreConfiguration) async throws {
-            try await withStore(configuration) { try await $0.setPaused(false, name: name) }
-            if json { try printJSON(ScheduleActionOutput(action: "resumed", schedule: name)) } else { print("resumed schedule \(name)") }
+            try await target.act("resumed", configuration) { try await $0.setPaused(false, name: $1) }
         }
     }
 
     struct Trigger: ConfiguredCommand {
         static let configuration = CommandConfiguration(abstract: "Enqueue one run of a schedule now (ledger reason: trigger).")
-        @OptionGroup var db: DatabaseOptions
-        var flags: [String: String] { db.flags }
-        @Argument(help: "The schedule's name.") var name: String
-        @Flag(help: "Print JSON for scripts.") var json = false
+        @OptionGroup var target: Target
+        var flags: [String: String] { target.db.flags }
 
         func run(configuration: FilestoreConfiguration) async throws {
+            let name = target.name
             let id = try await withStore(configuration) { try await $0.trigger(name: name) }
-            if json { try printJSON(ScheduleTriggerOutput(schedule: name, jobID: id)) } else { print("enqueued job \(id) for schedule \(name)") }
+            if target.json { try printJSON(ScheduleTriggerOutput(schedule: name, jobID: id)) } else { print("enqueued job \(id) for schedule \(name)") }
         }
     }
 }
