@@ -117,11 +117,8 @@ public struct FileRepository: Sendable {
     public func outbox(_ file: FileRecord, topic: String, traceContext: String?, on tx: PostgresConnection) async throws {
         let payload = FileEventPayload(file: file, topic: topic)
         let json = String(decoding: try JSONEncoder.events.encode(payload), as: UTF8.self)
-        try await tx.query("""
-            INSERT INTO outbox_events (id, tenant_id, topic, aggregate_id, payload, trace_context)
-            VALUES (\(payload.event_id), \(file.tenant.value), \(topic), \(file.id.description), \(json)::jsonb, \(traceContext))
-            """, logger: logger)
-        try await OutboxRelayJob.enqueue(tenant: file.tenant, on: tx, logger: logger)
+        try await OutboxRelayJob.insertEvent(id: payload.event_id, tenant: file.tenant, topic: topic, aggregateID: file.id.description,
+                                             payloadJSON: json, traceContext: traceContext, on: tx, logger: logger)
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [FileRecord] {

@@ -24,4 +24,20 @@ public enum OutboxRelayJob {
             ON CONFLICT DO NOTHING
             """, logger: logger)
     }
+
+    /// Writes one outbox event and enqueues the tenant's relay job (unless one is waiting) in a single
+    /// statement on `tx`: every place that records an event calls this, so none can forget the relay job, and
+    /// the request path pays one round trip per event, not two.
+    public static func insertEvent(id: String, tenant: TenantID, topic: String, aggregateID: String, payloadJSON: String,
+                                   traceContext: String? = nil, on tx: PostgresConnection, logger: Logger) async throws {
+        try await tx.query("""
+            WITH event AS (
+              INSERT INTO outbox_events (id, tenant_id, topic, aggregate_id, payload, trace_context)
+              VALUES (\(id), \(tenant.value), \(topic), \(aggregateID), \(payloadJSON)::jsonb, \(traceContext))
+              RETURNING tenant_id)
+            INSERT INTO jobkit.jobs (queue, kind, args, unique_key, unique_states, tenant_id, max_attempts)
+            SELECT \(queue), \(kind), '{}'::jsonb, \(uniqueKey(tenant)), '{available}'::jobkit.job_state[], tenant_id, 20 FROM event
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
 }

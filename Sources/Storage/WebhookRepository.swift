@@ -253,11 +253,8 @@ public struct WebhookRepository: Sendable {
     /// Writes an outbox event about an endpoint (`webhook.*`, aggregate = the endpoint) with its relay job.
     public func outbox(tenant: TenantID, topic: String, aggregateID: String, payloadJSON: String, eventID: String,
                        on tx: PostgresConnection) async throws {
-        try await tx.query("""
-            INSERT INTO outbox_events (id, tenant_id, topic, aggregate_id, payload) VALUES (\(eventID), \(tenant.value), \(topic),
-              \(aggregateID), \(payloadJSON)::jsonb)
-            """, logger: logger)
-        try await OutboxRelayJob.enqueue(tenant: tenant, on: tx, logger: logger)
+        try await OutboxRelayJob.insertEvent(id: eventID, tenant: tenant, topic: topic, aggregateID: aggregateID, payloadJSON: payloadJSON,
+                                             on: tx, logger: logger)
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [WebhookEndpointRecord] {
