@@ -58,9 +58,11 @@ import Testing
                 try await eventually("both running") { recorder.runs.count == 2 }
                 shutdownStarted.withLock { $0 = .now }
             }
-            // withWorker returned after a graceful shutdown: within the grace period (2 s) plus a little.
+            // withWorker returned after a graceful shutdown: within the grace period (2 s) plus the put-back and
+            // the final flush — far below the long job's 60 s. (7.0 s once in a loaded clean-clone run of the whole
+            // suite on 2 cores, hence 10 s rather than 6.)
             let began = try #require(shutdownStarted.withLock { $0 })
-            #expect(ContinuousClock.now - began < .seconds(6))
+            #expect(ContinuousClock.now - began < .seconds(10))
             #expect(try await env.client.job(id: short).state == .completed)
             let back = try await env.client.job(id: long)
             #expect(back.state == .available)
