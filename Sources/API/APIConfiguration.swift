@@ -12,6 +12,9 @@ public struct APIConfiguration: Sendable {
     /// Certificate subjects allowed to read `/metrics` over mutual TLS (``ClientCertificateMiddleware``); empty:
     /// `/metrics` is open to whoever reaches the port. Default: empty.
     public var metricsClients: [String] = []
+    /// Certificate subjects allowed to post to the inbox over mutual TLS, on top of each event's signature; empty:
+    /// the signature alone authenticates. Default: empty.
+    public var inboxClients: [String] = []
     /// The inbox's Standard Webhooks secrets per source (`FILESTORE_INBOX_SECRETS`). Default: none (every source refused).
     public var inboxSecrets: [String: [String]] = [:]
 

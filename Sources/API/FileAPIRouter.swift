@@ -22,7 +22,9 @@ public func makeFileAPIRouter(core: FileCore, configuration: APIConfiguration = 
     tus.add(to: router.group("v1/uploads").add(middleware: TusResumableMiddleware()).add(middleware: failures).add(middleware: auth)
         .add(middleware: limit), table: table)
     let v1 = router.group("v1").add(middleware: failures).add(middleware: auth).add(middleware: limit)
-    InboxRoutes(inbox: Inbox(core: core, secrets: configuration.inboxSecrets)).add(to: router.group("v1/inbox").add(middleware: limit), table: table)
+    let inbox = router.group("v1/inbox")
+    if !configuration.inboxClients.isEmpty { inbox.add(middleware: ClientCertificateMiddleware<FileRequestContext>(allowedSubjects: configuration.inboxClients)) }
+    InboxRoutes(inbox: Inbox(core: core, secrets: configuration.inboxSecrets)).add(to: inbox.add(middleware: limit), table: table)
     let files = FileRoutes(core: core, idempotency: idempotency)
     files.add(to: v1, table: table)
     files.addCompliance(to: v1, table: table)

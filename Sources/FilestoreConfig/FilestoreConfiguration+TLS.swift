@@ -16,6 +16,10 @@ extension FilestoreConfiguration {
         /// `CN=prometheus,O=ops` or a bare common name. Needs `FILESTORE_TLS_CLIENT_CA_FILE`. Default: none
         /// (`/metrics` is open to whoever reaches the port).
         public var metricsClients: [String] = []
+        /// `FILESTORE_TLS_INBOX_CLIENTS`: subjects of the platform services allowed to post to `/v1/inbox/{source}`
+        /// over mutual TLS, separated by `;`, in addition to the Standard Webhooks signature each event carries.
+        /// Needs `FILESTORE_TLS_CLIENT_CA_FILE`. Default: none (the signature alone authenticates).
+        public var inboxClients: [String] = []
         /// `FILESTORE_TLS_RELOAD_SECONDS`: how often the files are checked for a change (a changed certificate is
         /// served to new connections without a restart). Default: 10.
         public var reloadSeconds: Double = 10
@@ -44,9 +48,11 @@ extension FilestoreConfiguration {
             certificateFile = try r.optional("FILESTORE_TLS_CERT_FILE", accepts: "a PEM certificate file", file)
             keyFile = try r.optional("FILESTORE_TLS_KEY_FILE", accepts: "a PEM private key file", file)
             clientCAFile = try r.optional("FILESTORE_TLS_CLIENT_CA_FILE", accepts: "a PEM file of CA certificates", file)
-            metricsClients = try r.optional("FILESTORE_TLS_METRICS_CLIENTS", accepts: "certificate subjects (CN=name,O=org or a common name), separated by ';'") {
-                $0.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            } ?? []
+            let subjects = { (text: String) -> [String]? in
+                text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            metricsClients = try r.optional("FILESTORE_TLS_METRICS_CLIENTS", accepts: "certificate subjects (CN=name,O=org or a common name), separated by ';'", subjects) ?? []
+            inboxClients = try r.optional("FILESTORE_TLS_INBOX_CLIENTS", accepts: "certificate subjects (CN=name,O=org or a common name), separated by ';'", subjects) ?? []
             reloadSeconds = try r.value("FILESTORE_TLS_RELOAD_SECONDS", default: "10", accepts: "a number of seconds, at least 1") {
                 Parse.seconds($0, minimum: 1)
             }
@@ -58,9 +64,10 @@ extension FilestoreConfiguration {
                 throw ConfigurationError(.missing, variable: "FILESTORE_TLS_CERT_FILE",
                                          message: "FILESTORE_TLS_CLIENT_CA_FILE needs TLS: set FILESTORE_TLS_CERT_FILE and FILESTORE_TLS_KEY_FILE")
             }
-            if !metricsClients.isEmpty, clientCAFile == nil {
+            for (variable, clients) in [("FILESTORE_TLS_METRICS_CLIENTS", metricsClients), ("FILESTORE_TLS_INBOX_CLIENTS", inboxClients)]
+            where !clients.isEmpty && clientCAFile == nil {
                 throw ConfigurationError(.missing, variable: "FILESTORE_TLS_CLIENT_CA_FILE",
-                                         message: "FILESTORE_TLS_METRICS_CLIENTS needs mutual TLS: set FILESTORE_TLS_CLIENT_CA_FILE")
+                                         message: "\(variable) needs mutual TLS: set FILESTORE_TLS_CLIENT_CA_FILE")
             }
         }
     }

@@ -108,6 +108,7 @@ struct FilestoreProcess {
         if let api, let blobs {
             var apiConfiguration = http.apiConfiguration
             apiConfiguration.metricsClients = configuration.tls.metricsClients
+            apiConfiguration.inboxClients = configuration.tls.inboxClients
             apiConfiguration.inboxSecrets = configuration.webhooks.inboxSecrets
             var coreConfiguration = apiConfiguration.core
             coreConfiguration.webhooks = configuration.webhooks.delivery

@@ -55,8 +55,8 @@ public enum FilestoreBinary {
         }
         defer { watchdog.cancel() }
         // Read before waiting, so a large output cannot block the child.
-        async let o = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let e = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        async let o = PipeReader.readToEnd(out)
+        async let e = PipeReader.readToEnd(err)
         let (od, ed) = await (o, e)
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         return Result(status: process.terminationStatus, stdout: String(decoding: od, as: UTF8.self), stderr: String(decoding: ed, as: UTF8.self))
