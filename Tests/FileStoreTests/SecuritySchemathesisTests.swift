@@ -6,7 +6,7 @@ import Testing
 /// no server error, no schema violation, and every status code, content type and header the service answers
 /// is documented.
 @Suite struct SecuritySchemathesisTests {
-    @Test(.disabled("open work: openapi/v1.yaml does not yet document every status (401 on most routes, 400, 412, 422, 429) and content type the service answers; enable once it does")) func theLiveServiceConformsToItsSpecification() async throws {
+    @Test func theLiveServiceConformsToItsSpecification() async throws {
         let python = ProcessInfo.processInfo.environment["FILESTORE_TEST_PYTHON"]
             ?? TestDatabase.repositoryRoot.appendingPathComponent(".data/venv/bin/python").path
         let schemathesis = URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent("schemathesis").path
@@ -21,7 +21,7 @@ import Testing
             defer { try? FileManager.default.removeItem(at: work) }
             let settings = ["FILESTORE_JWT_KEYS": "k1=schemathesis-key-0123456789abcdef0123", "FILESTORE_URL_KEYS": "u1=schemathesis-url-0123456789abcdef0123",
                             "FILESTORE_BLOB_DIR": work.appendingPathComponent("blobs").path, "FILESTORE_RATE_LIMITS": "off"]
-            let token = try await FilestoreBinary.run(["token", "issue", "--tenant", "fuzz", "--scope", "files:read", "files:write", "compliance:admin",
+            let token = try await FilestoreBinary.run(["token", "issue", "--tenant", "fuzz", "--scope", "files:read", "files:write", "compliance:admin", "webhooks:admin",
                                                        "--ttl", "2h"], database: app, env: settings).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let taken = try OccupiedPort()
             let port = taken.port
@@ -42,6 +42,10 @@ import Testing
                 "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
                 "--max-examples", "15", "--seed", "11", "--workers", "1", "--no-color", "--request-timeout", "30",
                 "--suppress-health-check", "all", "--max-failures", "30",
+            ], environment: [
+                // tus chunks (application/offset+octet-stream) are sent as raw bytes: Tests/schemathesis/filestore_hooks.py.
+                "SCHEMATHESIS_HOOKS": "filestore_hooks",
+                "PYTHONPATH": TestDatabase.repositoryRoot.appendingPathComponent("Tests/schemathesis").path,
             ])
             #expect(r.status == 0, "schemathesis found problems:\n\(r.stdout.suffix(12000))\n\(r.stderr.suffix(2000))")
         }

@@ -10,10 +10,11 @@ import TestSupport
 import Testing
 
 /// Runs a tool without blocking a concurrency thread; returns its status, stdout and stderr.
-func runProcess(_ path: String, _ args: [String], input: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+func runProcess(_ path: String, _ args: [String], input: String? = nil, environment extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = args
+    if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
