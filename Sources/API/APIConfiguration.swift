@@ -15,6 +15,9 @@ public struct APIConfiguration: Sendable {
     /// Certificate subjects allowed to post to the inbox over mutual TLS, on top of each event's signature; empty:
     /// the signature alone authenticates. Default: empty.
     public var inboxClients: [String] = []
+    /// The proxies whose `X-Forwarded-For` names the client (per-client limits key on it). Default: none (the
+    /// header is ignored; the client is the socket's peer).
+    public var trustedProxies = TrustedProxies()
     /// The inbox's Standard Webhooks secrets per source (`FILESTORE_INBOX_SECRETS`). Default: none (every source refused).
     public var inboxSecrets: [String: [String]] = [:]
 

@@ -7,6 +7,7 @@ import Hummingbird
 public func makeFileAPIRouter(core: FileCore, configuration: APIConfiguration = APIConfiguration(), keys: TokenKeys, signer: URLSigner,
                               ops: OpsRoutes, limiter: RateLimiter = RateLimiter(), table: RouteTable = RouteTable()) -> Router<FileRequestContext> {
     let router = Router(context: FileRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: ErrorMiddleware())

@@ -12,6 +12,9 @@ public struct FileRequestContext: RequestContext, RemoteAddressRequestContext, C
     public var remoteAddress: SocketAddress?
     /// The connection (for the TLS peer certificate; ``ClientCertificateMiddleware``).
     public var connection: (any Channel)?
+    /// The client's address: the peer, or what trusted proxies forwarded for (``ClientAddressMiddleware``);
+    /// `nil` before that middleware ran.
+    public var clientAddress: String?
     /// Set by ``AuthMiddleware`` for every authenticated request.
     public var identity: Identity?
 

@@ -94,9 +94,10 @@ public final class RateLimiter: Sendable {
         return [.unauthenticated, .signatureInvalid, .urlExpired, .urlRevoked].contains(error.code)
     }
 
-    /// The address a request came from (`unknown` when the transport has none, as in router tests).
+    /// The address a request came from (``FileRequestContext/clientAddress``; `unknown` when the transport has
+    /// none, as in router tests).
     static func clientAddress(_ context: FileRequestContext) -> String {
-        context.remoteAddress?.ipAddress ?? "unknown"
+        context.clientAddress ?? context.remoteAddress?.ipAddress ?? "unknown"
     }
 }
 

@@ -19,12 +19,18 @@ extension FilestoreConfiguration {
         /// `FILESTORE_PUBLIC_URL`: the service's public base URL (`https://files.example.com`), which makes signed
         /// URLs absolute. Default: none (signed URLs are relative, `/v1/download/…`).
         public var publicURL: URL?
+        /// `FILESTORE_TRUSTED_PROXIES`: the proxies (addresses or networks, `10.0.0.0/8,fd00::/8`) whose
+        /// `X-Forwarded-For` names the client, for the per-client limits. Default: none (the header is ignored).
+        public var trustedProxies = TrustedProxies()
 
         public init() {}
 
         /// The file API's limits and policies.
         public var apiConfiguration: APIConfiguration {
-            APIConfiguration(maxUploadBytes: maxUploadBytes, publicURL: publicURL.map { $0.absoluteString.hasSuffix("/") ? String($0.absoluteString.dropLast()) : $0.absoluteString })
+            var configuration = APIConfiguration(maxUploadBytes: maxUploadBytes,
+                                                 publicURL: publicURL.map { $0.absoluteString.hasSuffix("/") ? String($0.absoluteString.dropLast()) : $0.absoluteString })
+            configuration.trustedProxies = trustedProxies
+            return configuration
         }
 
         init(reading r: inout SettingsReader) throws {
@@ -37,6 +43,9 @@ extension FilestoreConfiguration {
                                      Self.parseRateLimits)
             publicURL = try r.optional("FILESTORE_PUBLIC_URL", accepts: "an absolute http(s) URL without query, e.g. https://files.example.com",
                                        Parse.httpURL)
+            trustedProxies = try r.optional("FILESTORE_TRUSTED_PROXIES", accepts: "IPv4/IPv6 addresses or networks (a.b.c.d/n, x:y::/n) separated by commas") {
+                try TrustedProxies.parse($0).get()
+            } ?? TrustedProxies()
         }
 
         static let defaultRateLimitsText = "upload=20/40,read=100/200,download=200/400,manage=20/40,unauthenticated=1/20"

@@ -27,7 +27,8 @@ struct APIHarness: Sendable {
     static let urlSecretOld = "url-key-old-0123456789abcdef012345678"
 
     static func with(configuration: APIConfiguration = APIConfiguration(), limiter: RateLimiter = RateLimiter(),
-                     table: RouteTable = RouteTable(), _ body: @Sendable (APIHarness, any TestClientProtocol) async throws -> Void) async throws {
+                     table: RouteTable = RouteTable(), testing: TestingSetup = .router,
+                     _ body: @Sendable (APIHarness, any TestClientProtocol) async throws -> Void) async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             try await TestDatabase.withClient(TestDatabase.appRole(env.config)) { appPostgres in
                 let root = FileManager.default.temporaryDirectory.appendingPathComponent("api-blobs-\(UUID())")
@@ -41,7 +42,7 @@ struct APIHarness: Sendable {
                 let router = makeFileAPIRouter(core: core, configuration: configuration, keys: keys, signer: signer,
                                                ops: OpsRoutes(registry: PrometheusCollectorRegistry(), readiness: { nil }), limiter: limiter,
                                                table: table)
-                try await Application(router: router).test(.router) { client in try await body(harness, client) }
+                try await Application(router: router).test(testing) { client in try await body(harness, client) }
             }
         }
     }
