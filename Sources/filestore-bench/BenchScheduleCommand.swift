@@ -4,11 +4,12 @@ import JobKit
 import Logging
 import PostgresNIO
 import Scheduler
+import Synchronization
 
 /// The scheduler benchmark: a fresh database with `--minute` operator schedules firing every minute
-/// (`* * * * *`) and `--second` at `@every 1s`, then the scheduler's tick (``ScheduleStore/tick``, as
-/// ``SchedulerTask`` runs it: every `--tick-ms`, repeated at once while a batch is full) for `--seconds`, in this
-/// process. Reports the insert lag from fire time to commit (p50/p99/max), the scheduler's CPU per fire
+/// (`* * * * *`) and `--second` at `@every 1s`, then the scheduler's own run (``SchedulerTask/drain(_:)``: a tick
+/// every `--tick-ms`, repeated while a batch is full, `--parallelism` transactions at once during a backlog) for
+/// `--seconds`, in this process. Reports the insert lag from fire time to commit (p50/p99/max), the scheduler's CPU per fire
 /// (getrusage of this process), the database time per tick (wall time of the tick transactions, and of the
 /// minute-boundary bursts), and checks one job per (schedule, fire time). One JSON line.
 struct BenchScheduleCommand: AsyncParsableCommand {
@@ -19,6 +20,7 @@ struct BenchScheduleCommand: AsyncParsableCommand {
     @Option(help: "How long to run the scheduler (cover at least two minute boundaries).") var seconds = 130.0
     @Option(name: .customLong("tick-ms")) var tickMS = 200
     @Option(name: .customLong("batch")) var batch = 2000
+    @Option(help: "Tick transactions at once during a backlog (FILESTORE_SCHEDULER_PARALLELISM).") var parallelism = 2
     @Option var label = "filestore"
     @Option(name: .customLong("dsn-base"), help: "Server URL without database (default $BENCH_DSN_BASE, else the test cluster).")
     var dsnBase: String?
@@ -52,36 +54,35 @@ struct BenchScheduleCommand: AsyncParsableCommand {
         BenchSupport.log("schedule bench: \(minute) every minute + \(second) every second; running \(seconds) s")
 
         let store = ScheduleStore(postgres: postgres, logger: logger)
-        let planner = SchedulePlanner(misfireGrace: 15)
-        let cache = ScheduleCache()
-        var lags: [Double] = []
-        var tickMillis: [Double] = []
+        let task = SchedulerTask(store: store, configuration: SchedulerConfiguration(tickInterval: .milliseconds(Int64(tickMS)), batchSize: batch,
+                                                                                      parallelism: parallelism, misfireGrace: .seconds(15)),
+                                 logger: logger)
+        struct Tally: Sendable { var lags: [Double] = [], tickMillis: [Double] = [], fires = 0, conflicts = 0, skipped = 0, sawBurst = false }
+        let tally = Mutex(Tally())
+        let second = self.second
         var burstMillis: [Double] = []
-        var fires = 0, conflicts = 0, skipped = 0
         let clock = ContinuousClock()
         let cpu0 = Self.cpuSeconds()
         let end = clock.now + .milliseconds(Int64(seconds * 1000))
         while clock.now < end {
             let runStart = clock.now
-            var burst = false
-            for _ in 0..<50 {
-                let t0 = clock.now
-                let r = try await store.tick(planner: planner, limit: batch, schedules: cache)
-                let ms = Double((clock.now - t0).components.attoseconds) / 1e15 + Double((clock.now - t0).components.seconds) * 1000
-                if r.schedules > 0 { tickMillis.append(ms) }
-                if r.schedules > second { burst = true }
-                for (_, fire, _) in r.inserted { lags.append(r.committedAt.timeIntervalSince(fire)) }
-                fires += r.inserted.count
-                conflicts += r.conflicts
-                skipped += r.skipped.values.reduce(0, +)
-                if r.schedules < batch { break }
+            _ = try await task.drain { r, d in
+                tally.withLock { t in
+                    if r.schedules > 0 { t.tickMillis.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15) }
+                    if r.schedules > second { t.sawBurst = true }
+                    for (_, fire, _) in r.inserted { t.lags.append(r.committedAt.timeIntervalSince(fire)) }
+                    t.fires += r.inserted.count
+                    t.conflicts += r.conflicts
+                    t.skipped += r.skipped.values.reduce(0, +)
+                }
             }
-            if burst {
+            if tally.withLock({ t in defer { t.sawBurst = false }; return t.sawBurst }) {
                 let d = clock.now - runStart
                 burstMillis.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
             }
             try await Task.sleep(for: .milliseconds(tickMS))
         }
+        var (lags, tickMillis, fires, conflicts, skipped) = tally.withLock { ($0.lags, $0.tickMillis, $0.fires, $0.conflicts, $0.skipped) }
         let cpu = Self.cpuSeconds() - cpu0
         // One job per (schedule, fire time), and the ledger agrees.
         var doubled: Int64 = -1, jobs: Int64 = -1
@@ -95,7 +96,7 @@ struct BenchScheduleCommand: AsyncParsableCommand {
         func r3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
         return [
             "bench": "schedule", "label": label, "minute_schedules": minute, "second_schedules": second, "seconds": seconds,
-            "tick_ms": tickMS, "batch": batch, "fires": fires, "jobs": jobs, "doubled_fire_times": doubled, "conflicts": conflicts,
+            "tick_ms": tickMS, "batch": batch, "parallelism": parallelism, "fires": fires, "jobs": jobs, "doubled_fire_times": doubled, "conflicts": conflicts,
             "skipped": skipped,
             "lag_p50_ms": r3(pct(lags, 0.5) * 1000), "lag_p99_ms": r3(pct(lags, 0.99) * 1000), "lag_max_ms": r3((lags.last ?? 0) * 1000),
             "cpu_us_per_fire": fires > 0 ? r3(cpu / Double(fires) * 1e6) : 0,

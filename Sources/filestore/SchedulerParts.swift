@@ -23,6 +23,7 @@ enum SchedulerParts {
     static func configuration(_ s: FilestoreConfiguration.Scheduler) -> SchedulerConfiguration {
         SchedulerConfiguration(
             tickInterval: .milliseconds(s.tickMS),
+            parallelism: s.parallelism,
             misfireGrace: .milliseconds(Int64(s.misfireGraceSeconds * 1000)),
             ledgerRetention: .milliseconds(Int64(s.ledgerRetentionDays * 86_400_000)),
             leadership: LeaderConfiguration(name: "scheduler", ttl: .milliseconds(Int64(s.leaseSeconds * 1000)),
