@@ -1,6 +1,7 @@
 import Foundation
 import JobKit
 import PostgresNIO
+import Synchronization
 import Testing
 import TestSupport
 @testable import Scheduler
@@ -81,6 +82,41 @@ import TestSupport
                 #expect(mismatched == 0)
                 let ledgerInserted = try await env.scalar("SELECT count(*)::int8 FROM scheduler.runs WHERE schedule = 'race' AND outcome = 'inserted'", as: Int64.self)
                 #expect(ledgerInserted == Int64(times.count))
+            }
+        }
+    }
+
+    @Test func aBacklogIsDrainedInParallelLanesOncePerFireTime() async throws {
+        try await TestDatabase.with { env in
+            try await TestDatabase.withClient(TestDatabase.appRole(env.config)) { app in
+                let store = ScheduleStore(postgres: app, logger: TestDatabase.logger)
+                // 1,300 minute schedules due at once (as at a minute boundary; due now, within the misfire grace),
+                // batches of 100, three lanes.
+                try await env.postgres.query("""
+                    INSERT INTO scheduler.schedules (name, cron, kind, queue, next_fire_at, period_seconds)
+                    SELECT 'm-' || i, '* * * * *', 'noop', 'default', date_trunc('second', clock_timestamp()), 60
+                    FROM generate_series(1, 1300) i
+                    """)
+                let task = SchedulerTask(store: store, configuration: SchedulerConfiguration(batchSize: 100, parallelism: 3), logger: TestDatabase.logger)
+                struct Seen: Sendable { var ticks = 0, schedules = 0, conflicts = 0 }
+                let seen = Mutex(Seen())
+                let inserted = try await task.drain { r, _ in
+                    seen.withLock { $0.ticks += 1; $0.schedules += r.schedules; $0.conflicts += r.conflicts }
+                }
+                #expect(inserted == 1300)
+                let s = seen.withLock { $0 }
+                #expect(s.schedules == 1300 && s.conflicts == 0, "\(s)")
+                // One tick alone first, then lanes: 13 full batches and at least one empty look per lane.
+                #expect(s.ticks >= 14, "\(s)")
+                let doubled = try await env.scalar("""
+                    SELECT count(*)::int8 FROM (SELECT 1 FROM jobkit.jobs GROUP BY tags HAVING count(*) > 1) d
+                    """, as: Int64.self)
+                #expect(doubled == 0)
+                #expect(try await env.scalar("SELECT count(*)::int8 FROM jobkit.jobs WHERE kind = 'noop'", as: Int64.self) == 1300)
+                // Nothing left due: an idle run is one tick that finds nothing.
+                let idleTicks = Mutex(0)
+                #expect(try await task.drain { _, _ in idleTicks.withLock { $0 += 1 } } == 0)
+                #expect(idleTicks.withLock { $0 } == 1)
             }
         }
     }
