@@ -81,6 +81,65 @@ import TestSupport
         }
     }
 
+    @Test func afterAMinuteWithNoSchedulerEachMisfirePolicyCatchesUpAsItSays() async throws {
+        try await TestDatabase.with { env in
+            for (name, policy) in [("m-skip", "skip"), ("m-once", "once"), ("m-all", "all:5")] {
+                let add = try await cli(env, ["add", name, "--cron", "@every 1s", "--kind", "noop", "--misfire", policy])
+                #expect(add.status == 0, "\(add.stderr)")
+            }
+            let first = try startScheduler(env, "mf1")
+            defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+            try await eventually("all three run", timeout: .seconds(30)) {
+                var counts: [Int] = []
+                for name in ["m-skip", "m-once", "m-all"] { counts.append(try await jobs(env, name).count) }
+                return counts.allSatisfy { $0 >= 2 }
+            }
+            // The only scheduler dies. Its schedules stand as a minute of downtime leaves them: the next fire time
+            // to plan a minute in the past (moved there rather than waited for, to keep the test short).
+            kill(first.processIdentifier, SIGKILL)
+            while first.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            try await env.postgres.query("""
+                UPDATE scheduler.schedules SET next_fire_at = date_trunc('second', clock_timestamp()) - interval '60 seconds'
+                WHERE name LIKE 'm-%'
+                """)
+            let restarted = Date()
+            try await env.postgres.query("DELETE FROM jobkit.jobs")
+            try await env.postgres.query("DELETE FROM scheduler.runs")
+            let second = try startScheduler(env, "mf2")
+            defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+            try await eventually("the new scheduler plans again", timeout: .seconds(30)) {
+                var counts: [Int] = []
+                for name in ["m-skip", "m-once", "m-all"] { counts.append(try await jobs(env, name).count) }
+                return counts.allSatisfy { $0 >= 2 }
+            }
+            kill(second.processIdentifier, SIGTERM)
+            while second.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            // Compared up to the last fire time all three reached: `skip` ran only the times within the grace
+            // (15 s), `once` one missed time more, `all:5` five more.
+            var fired: [String: [Date]] = [:]
+            for name in ["m-skip", "m-once", "m-all"] { fired[name] = try await jobs(env, name).map(\.0) }
+            let upTo = try #require(fired.values.compactMap(\.last).min())
+            func runs(_ name: String) -> Int { fired[name]!.filter { $0 <= upTo }.count }
+            #expect(runs("m-once") - runs("m-skip") == 1, "\(runs("m-once")) vs \(runs("m-skip"))")
+            #expect(runs("m-all") - runs("m-skip") == 5, "\(runs("m-all")) vs \(runs("m-skip"))")
+            // `skip` ran nothing older than the grace before the restart.
+            #expect(try #require(fired["m-skip"]!.first) >= restarted.addingTimeInterval(-17))
+            func skippedAsMisfire(_ name: String) async throws -> Int64 {
+                try await env.scalar("SELECT count(*)::int8 FROM scheduler.runs WHERE schedule = \(name) AND reason = 'misfire'", as: Int64.self) ?? -1
+            }
+            // Every missed time is in the ledger, either run or skipped for the misfire policy (about 45 of them).
+            #expect(try await skippedAsMisfire("m-skip") >= 40)
+            #expect(try await skippedAsMisfire("m-once") == (try await skippedAsMisfire("m-skip")) - 1)
+            #expect(try await skippedAsMisfire("m-all") == (try await skippedAsMisfire("m-skip")) - 5)
+            // Within the grace, and from then on, each schedule runs every second, once.
+            for name in ["m-skip", "m-once", "m-all"] {
+                let times = fired[name]!.suffix(runs("m-skip"))
+                #expect(Set(times).count == times.count && times.count >= 15, "\(name): \(times.count)")
+                for (x, y) in zip(times, times.dropFirst()) { #expect(y.timeIntervalSince(x) == 1, "\(name) missing between \(x) and \(y)") }
+            }
+        }
+    }
+
     @Test func sigtermResignsAtOnce() async throws {
         try await TestDatabase.with { env in
             let a = try startScheduler(env, "ra")
