@@ -1,4 +1,5 @@
 import FileCore
+import Logging
 
 /// Limits and policies of the file API: the use cases' own (``FileCoreConfiguration``, which the API's
 /// ``FileCore`` is built with) and what only HTTP needs. Every field has a documented default.
@@ -15,6 +16,9 @@ public struct APIConfiguration: Sendable {
     /// Certificate subjects allowed to post to the inbox over mutual TLS, on top of each event's signature; empty:
     /// the signature alone authenticates. Default: empty.
     public var inboxClients: [String] = []
+    /// Where the access log goes, one line per request at `info` (``AccessLogMiddleware``); `nil`: no access
+    /// log. Default: `nil` (the composition root sets it from `FILESTORE_ACCESS_LOG`).
+    public var accessLogger: Logger?
     /// The proxies whose `X-Forwarded-For` names the client (per-client limits key on it). Default: none (the
     /// header is ignored; the client is the socket's peer).
     public var trustedProxies = TrustedProxies()

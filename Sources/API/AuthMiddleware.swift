@@ -21,6 +21,7 @@ public struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.identity = identity
         context.logger[metadataKey: "tenant_id"] = "\(identity.tenant.value)"
+        context.facts?.tenant = identity.tenant.value
         return try await next(request, context)
     }
 }

@@ -37,6 +37,7 @@ struct DownloadRoutes: Sendable {
                 for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
                 let grant = try signer.verify(method: request.method.rawValue, tenant: p.get("tenant") ?? "", file: p.get("file") ?? "",
                                               variant: p.get("variant") ?? "", query: query)
+                context.facts?.tenant = grant.tenant.value
                 try limiter?.admit(tenant: grant.tenant.value, .download)
                 let (file, bytes) = try await core.downloads.openForDownload(tenant: grant.tenant, id: grant.file, variant: grant.variant,
                                                                       generation: grant.generation)

@@ -9,7 +9,7 @@ public func makeFileAPIRouter(core: FileCore, configuration: APIConfiguration = 
     let router = Router(context: FileRequestContext.self)
     router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies))
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
+    if let accessLogger = configuration.accessLogger { router.add(middleware: AccessLogMiddleware(logger: accessLogger)) }
     router.add(middleware: ErrorMiddleware())
     ops.add(to: router, table: table, metricsClients: configuration.metricsClients)
     let idempotency = Idempotency(store: core.idempotency)

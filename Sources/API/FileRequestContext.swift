@@ -15,6 +15,8 @@ public struct FileRequestContext: RequestContext, RemoteAddressRequestContext, C
     /// The client's address: the peer, or what trusted proxies forwarded for (``ClientAddressMiddleware``);
     /// `nil` before that middleware ran.
     public var clientAddress: String?
+    /// What the access log reports of this request (``AccessLogMiddleware``); `nil` outside it.
+    var facts: RequestFacts?
     /// Set by ``AuthMiddleware`` for every authenticated request.
     public var identity: Identity?
 

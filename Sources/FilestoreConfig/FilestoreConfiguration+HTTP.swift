@@ -22,6 +22,9 @@ extension FilestoreConfiguration {
         /// `FILESTORE_TRUSTED_PROXIES`: the proxies (addresses or networks, `10.0.0.0/8,fd00::/8`) whose
         /// `X-Forwarded-For` names the client, for the per-client limits. Default: none (the header is ignored).
         public var trustedProxies = TrustedProxies()
+        /// `FILESTORE_ACCESS_LOG`: one log line per request at `info` (request id, method, route, path with
+        /// credentials redacted, status, bytes, duration, tenant, client). Default: `true`.
+        public var accessLog = true
 
         public init() {}
 
@@ -43,6 +46,7 @@ extension FilestoreConfiguration {
                                      Self.parseRateLimits)
             publicURL = try r.optional("FILESTORE_PUBLIC_URL", accepts: "an absolute http(s) URL without query, e.g. https://files.example.com",
                                        Parse.httpURL)
+            accessLog = try r.value("FILESTORE_ACCESS_LOG", default: "true", accepts: "true or false", Parse.bool)
             trustedProxies = try r.optional("FILESTORE_TRUSTED_PROXIES", accepts: "IPv4/IPv6 addresses or networks (a.b.c.d/n, x:y::/n) separated by commas") {
                 try TrustedProxies.parse($0).get()
             } ?? TrustedProxies()

@@ -109,6 +109,7 @@ struct FilestoreProcess {
             var apiConfiguration = http.apiConfiguration
             apiConfiguration.metricsClients = configuration.tls.metricsClients
             apiConfiguration.inboxClients = configuration.tls.inboxClients
+            if configuration.http.accessLog { apiConfiguration.accessLogger = makeLogger("filestore.access") }
             apiConfiguration.inboxSecrets = configuration.webhooks.inboxSecrets
             var coreConfiguration = apiConfiguration.core
             coreConfiguration.webhooks = configuration.webhooks.delivery

@@ -38,8 +38,13 @@ import Testing
             let upload = try await runProcess("/usr/bin/curl", ["-s", "-X", "POST", "--data-binary", "secret-free bytes", "-H", "Upload-Filename: a.txt"]
                                               + auth + ["\(base)/v1/files"])
             let id = try #require((try JSONSerialization.jsonObject(with: Data(upload.stdout.utf8)) as? [String: Any])?["id"] as? String, "\(upload.stdout)")
-            _ = try await runProcess("/usr/bin/curl", ["-s", "-X", "POST", "-H", "Content-Type: application/json", "--data", #"{"ttl_seconds": 60}"#]
-                                     + auth + ["\(base)/v1/files/\(id)/urls"])
+            let issuedURL = try await runProcess("/usr/bin/curl", ["-s", "-X", "POST", "-H", "Content-Type: application/json", "--data", #"{"ttl_seconds": 60}"#]
+                                                 + auth + ["\(base)/v1/files/\(id)/urls"])
+            let signedPath = try #require((try JSONSerialization.jsonObject(with: Data(issuedURL.stdout.utf8)) as? [String: Any])?["url"] as? String,
+                                          "\(issuedURL.stdout)")
+            let sig = try #require(URLComponents(string: signedPath)?.queryItems?.first { $0.name == "sig" }?.value)
+            // The file is not ready (no worker runs here): 409, but the signature verified and named the tenant.
+            _ = try await runProcess("/usr/bin/curl", ["-s", "\(base)\(signedPath)"])
             for bad in ["Bearer \(token)x", "Bearer \(jwtSecret)", "Basic \(Data("u:\(dbPassword)".utf8).base64EncodedString())"] {
                 _ = try await runProcess("/usr/bin/curl", ["-s", "-H", "Authorization: \(bad)", "\(base)/v1/files"])
             }
@@ -52,8 +57,24 @@ import Testing
             for secret in [jwtSecret, fileSecret, urlSecret, dbPassword, "LOGCANARY"] {
                 #expect(!text.contains(secret), "\(secret) is in the logs")
             }
-            // The bearer token itself is a credential too.
+            // The bearer token itself is a credential too, and so is a signed URL's signature.
             #expect(!text.contains(token), "a bearer token is in the logs")
+            #expect(!text.contains(sig), "a signed URL's sig is in the logs")
+            // One access-log line per request, with the redacted path, the route, the status and the tenant.
+            let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            let access = lines.filter { $0["msg"] as? String == "request" }
+            #expect(access.count >= 8, "\(access.count) access lines")
+            let download = try #require(access.first { ($0["path"] as? String)?.hasPrefix("/v1/download/") == true && ($0["path"] as? String)?.contains("sig=REDACTED") == true },
+                                        "\(access)")
+            #expect(download["tenant_id"] as? String == "acme" && download["status"] as? String == "409", "\(download)")
+            #expect((download["route"] as? String)?.contains("download") == true && download["duration_ms"] != nil && download["request_id"] != nil, "\(download)")
+            let uploadLine = try #require(access.first { $0["method"] as? String == "POST" && $0["path"] as? String == "/v1/files" })
+            #expect(uploadLine["status"] as? String == "201" && uploadLine["tenant_id"] as? String == "acme" && uploadLine["client"] as? String == "127.0.0.1",
+                    "\(uploadLine)")
+            let refused = access.filter { $0["path"] as? String == "/v1/files" && $0["status"] as? String == "401" }
+            #expect(refused.count >= 2, "the refused logins are logged: \(refused)")
         }
     }
 }
