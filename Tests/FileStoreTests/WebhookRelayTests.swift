@@ -304,7 +304,7 @@ extension Array where Element == WebhookReceiver.Entry {
             _ = try await h.core.webhooks.update(endpoint.id, .init(url: receiver.url), as: RelayHarness.writer)
             try receiver.answer("204~0.3")   // slow answers: the batch is in flight when the worker dies
             let n = 60
-            try await WebhookBenchmark.writeEvents(h, count: n)
+            try await WebhookBenchmark.writeEvents(h.core, tenant: RelayHarness.writer.tenant, count: n)
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("filestore-relay-kill-\(UUID()).log")
             let child = try FilestoreBinary.start(
                 ["work", "--queues", "webhooks", "--http-port", "0", "--lease-seconds", "2", "--no-maintenance"], database: h.env.config, log: log,
