@@ -127,11 +127,11 @@ public struct WebhookRelay: Sendable {
                 try await repository.record(d, attempt: number, result: result, outcome: "dead", nextAttemptAt: nil, on: tx)
                 return "dead"
             case .disableEndpoint(let reason):
-                // The delivery waits, pending, with this attempt counted; it resumes if the endpoint is enabled again.
-                var r = SystemRandomNumberGenerator()
-                let next = Date().addingTimeInterval(policy.schedule.delay(after: number, using: &r) ?? 0)
-                try await repository.record(d, attempt: number, result: result, outcome: "disabled",
-                                            nextAttemptAt: next, on: tx)
+                // The delivery waits, pending, with this attempt counted and still due: the claim passes it over
+                // while the endpoint is disabled and takes it as soon as it is enabled again (no retry step to sit
+                // out after that). Attempts of the endpoint in flight at the same time meet the same 410 and end
+                // here too; only the first disables the endpoint and records the event.
+                try await repository.record(d, attempt: number, result: result, outcome: "disabled", nextAttemptAt: nil, on: tx)
                 if try await repository.disable(d.endpointID, reason: reason, on: tx) {
                     try await recordDisabled(tenant: tenant, endpoint: d.endpointID, url: d.url, reason: reason, on: tx)
                     tally.disabled = 1

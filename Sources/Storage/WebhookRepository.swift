@@ -94,9 +94,10 @@ public struct WebhookRepository: Sendable {
     }
 
     /// Turns up to `limit` unpublished outbox rows (in commit order per aggregate: `seq`) into one pending
-    /// delivery per subscribed, enabled endpoint and marks them published. Unpublished rows are found by their
-    /// flag, not by a cursor, so a row that committed after a younger one is still taken. Returns how many
-    /// outbox rows it published.
+    /// delivery per subscribed endpoint and marks them published. Unpublished rows are found by their flag, not
+    /// by a cursor, so a row that committed after a younger one is still taken. A disabled endpoint gets its
+    /// deliveries too: disabling pauses an endpoint, it never drops its events (they wait, pending, for
+    /// ``claim(limit:lease:on:)`` to see it enabled again). Returns how many outbox rows it published.
     public func fanOut(limit: Int, on tx: PostgresConnection) async throws -> Int {
         let rows = try await tx.query("""
             WITH ev AS (
@@ -104,9 +105,8 @@ public struct WebhookRepository: Sendable {
             ), ins AS (
               INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, topic, aggregate_id, seq)
               SELECT current_tenant(), e.id, ev.id, ev.topic, ev.aggregate_id, ev.seq
-              FROM ev JOIN webhook_endpoints e ON e.enabled
-                AND EXISTS (SELECT 1 FROM unnest(e.topics) p
-                            WHERE p = ev.topic OR (right(p, 2) = '.*' AND starts_with(ev.topic, left(p, -1))))
+              FROM ev JOIN webhook_endpoints e ON EXISTS (SELECT 1 FROM unnest(e.topics) p
+                                                          WHERE p = ev.topic OR (right(p, 2) = '.*' AND starts_with(ev.topic, left(p, -1))))
               ON CONFLICT (endpoint_id, event_id) DO NOTHING
               RETURNING 1
             ), pub AS (
@@ -147,8 +147,9 @@ public struct WebhookRepository: Sendable {
         return claimed.sorted { $0.id < $1.id }
     }
 
-    /// Records an attempt and the delivery's new state: `delivered`, `dead`, or `pending` again at
-    /// `nextAttemptAt` (`retry`; `disabled` too, waiting for the endpoint to be enabled again).
+    /// Records an attempt and the delivery's new state: `delivered`, `dead`, or `pending` again — at
+    /// `nextAttemptAt` (`retry`), or with `nil` still due when it was (`disabled`: waiting for the endpoint to be
+    /// enabled again, then taken at once).
     public func record(_ d: ClaimedDelivery, attempt: Int, result: AttemptResult, outcome: String, nextAttemptAt: Date?,
                        on tx: PostgresConnection) async throws {
         let state = switch outcome { case "delivered": "delivered"; case "dead": "dead"; default: "pending" }

@@ -181,14 +181,15 @@ extension Array where Element == WebhookReceiver.Entry {
         }
     }
 
-    @Test(.disabled("""
-        Known defect, open in issue 14: the relay sends the three files' events concurrently, so more than one attempt
-        meets the 410 before the endpoint is disabled, and those deliveries are not all kept pending: after re-enabling,
-        the waiting events are not sent (seen on the merged build: 3 attempts, re-send timed out). The disabling and
-        the endpoint_disabled event themselves worked in that run.
-        """))
-    func a410DisablesTheEndpointAndAnnouncesItToTheTenantsOtherEndpoints() async throws {
-        try await RelayHarness.with { h in
+    /// A 410 disables the endpoint and pauses it, losing nothing: three files' events are claimed in one round and
+    /// are all in flight when the first 410 comes back (the receiver holds each answer 0.5 s), so all three meet the
+    /// 410; two more files are uploaded after the disable landed. All five wait, pending — none dead, none dropped
+    /// at fan-out — and all five arrive once the endpoint is enabled again. The endpoint_disabled event is recorded
+    /// once, however many attempts met the 410, and reaches the tenant's other endpoint. Re-enabled, the waiting
+    /// events go out at once, not after a retry step.
+    @Test func a410DisablesTheEndpointAndAnnouncesItToTheTenantsOtherEndpoints() async throws {
+        // Retry steps longer than the test's waits: re-enabling must not make the waiting events sit one out.
+        try await RelayHarness.with(schedule: [60, 60, 60]) { h in
             let gone = try await h.core.webhooks.create(url: "http://127.0.0.1:1/x", topics: ["file.*"], description: nil, as: RelayHarness.writer)
             let watcher = try await h.core.webhooks.create(url: "http://127.0.0.1:1/x", topics: ["webhook.endpoint_disabled.v1"], description: nil,
                                                            as: RelayHarness.writer)
@@ -197,26 +198,43 @@ extension Array where Element == WebhookReceiver.Entry {
             defer { goneReceiver.stop(); watchReceiver.stop() }
             _ = try await h.core.webhooks.update(gone.id, .init(url: goneReceiver.url), as: RelayHarness.writer)
             _ = try await h.core.webhooks.update(watcher.id, .init(url: watchReceiver.url), as: RelayHarness.writer)
-            try goneReceiver.answer("410")
+            try goneReceiver.answer("410~0.5")
+            // Written before the relay runs: its first round claims all three heads and sends them at once.
+            var files = try await h.upload(3)
             try await h.withRelay {
-                _ = try await h.upload(3)
                 try await eventually("the disabled event reaches the other endpoint", timeout: .seconds(30)) {
                     try watchReceiver.entries().delivered.contains { $0.type == "webhook.endpoint_disabled.v1" }
+                }
+                // Committed while the endpoint is disabled: queued for it all the same.
+                files += try await h.upload(2)
+                try await eventually("the later events are fanned out", timeout: .seconds(30)) {
+                    try await h.count("SELECT count(*) FROM outbox_events WHERE published_at IS NULL") == 0
                 }
             }
             let e = try await h.core.webhooks.get(gone.id, as: RelayHarness.writer)
             #expect(!e.enabled && e.disabledReason?.contains("410") == true)
-            // One 410 disabled it: its three events wait, pending, for it to be enabled again.
-            #expect(try goneReceiver.entries().count == 1)
-            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '\(gone.id)' AND state = 'pending'") == 3)
-            #expect(try await h.count("SELECT count(*) FROM webhook_attempts WHERE outcome = 'disabled' AND status_code = 410") == 1)
+            // All three concurrent attempts met the 410; each is logged as `disabled`, none as a retry or dead.
+            let met = try goneReceiver.entries()
+            #expect(met.count == 3 && met.allSatisfy { $0.status == 410 })
+            #expect(try await h.count("SELECT count(*) FROM webhook_attempts WHERE endpoint_id = '\(gone.id)'") == 3)
+            #expect(try await h.count("SELECT count(*) FROM webhook_attempts WHERE endpoint_id = '\(gone.id)' AND outcome = 'disabled' AND status_code = 410") == 3)
+            // Every event of the endpoint waits: the three that met the 410 and the two written afterwards.
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '\(gone.id)' AND state = 'pending'") == 5)
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '\(gone.id)' AND state <> 'pending'") == 0)
+            // One disable, one event, one announcement.
             #expect(try await h.count("SELECT count(*) FROM outbox_events WHERE topic = 'webhook.endpoint_disabled.v1' AND aggregate_id = '\(gone.id)'") == 1)
-            // Enabled again (the receiver is back), the waiting events go out.
+            #expect(try watchReceiver.entries().delivered.filter { $0.type == "webhook.endpoint_disabled.v1" }.count == 1)
+            // Enabled again (the receiver is back), the waiting events go out: each file's event once.
             try goneReceiver.answer(nil)
             try await h.withRelay {
                 _ = try await h.core.webhooks.update(gone.id, .init(enabled: true), as: RelayHarness.writer)
-                try await eventually("the waiting events after re-enabling", timeout: .seconds(30)) { try goneReceiver.entries().delivered.count == 3 }
+                try await eventually("the waiting events after re-enabling", timeout: .seconds(30)) { try goneReceiver.entries().delivered.count >= 5 }
             }
+            let delivered = try goneReceiver.entries().delivered
+            #expect(delivered.count == 5)
+            #expect(delivered.compactMap(\.file_id).sorted() == files.map(\.description).sorted())
+            #expect(Set(delivered.compactMap(\.id)).count == 5)
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '\(gone.id)' AND state = 'delivered'") == 5)
         }
     }
 
@@ -286,7 +304,7 @@ extension Array where Element == WebhookReceiver.Entry {
             _ = try await h.core.webhooks.update(endpoint.id, .init(url: receiver.url), as: RelayHarness.writer)
             try receiver.answer("204~0.3")   // slow answers: the batch is in flight when the worker dies
             let n = 60
-            try await WebhookBenchmark.writeEvents(h, count: n)
+            try await WebhookBenchmark.writeEvents(h.core, tenant: RelayHarness.writer.tenant, count: n)
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("filestore-relay-kill-\(UUID()).log")
             let child = try FilestoreBinary.start(
                 ["work", "--queues", "webhooks", "--http-port", "0", "--lease-seconds", "2", "--no-maintenance"], database: h.env.config, log: log,
