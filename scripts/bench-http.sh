@@ -202,14 +202,8 @@ result = {
     "targets": {"uploads_per_s": ">= 2000, p99 < 50 ms", "small_downloads_per_s": ">= 10000, p99 < 10 ms",
                 "big_download_vs_nginx": ">= 0.8", "serve_peak_rss_kib": "< 65536"},
 }
-try:
-    baseline = json.load(open(out))
-except (FileNotFoundError, json.JSONDecodeError):
-    baseline = {}
-baseline["http"] = result
-with open(out + ".new", "w") as fh:
-    json.dump(baseline, fh, indent=2, sort_keys=True)
-    fh.write("\n")
-os.replace(out + ".new", out)
+sys.path.insert(0, "perf/tools")
+from baseline import store
+store(out, "http", result)
 print(json.dumps(result, indent=2, sort_keys=True))
 PY

@@ -133,14 +133,8 @@ result["targets_met"] = {"one_endpoint_vs_ceiling": (result["ratios"]["one_endpo
                          "idle_p99": relay["idle_commit_to_delivery_p99_ms"] < 50}
 with open(results, "a") as fh:
     fh.write(json.dumps(result, sort_keys=True) + "\n")
-try:
-    baseline = json.load(open(out))
-except (FileNotFoundError, json.JSONDecodeError):
-    baseline = {}
-baseline["webhooks"] = result
-with open(out + ".new", "w") as fh:
-    json.dump(baseline, fh, indent=2, sort_keys=True)
-    fh.write("\n")
-os.replace(out + ".new", out)
+sys.path.insert(0, "perf/tools")
+from baseline import store
+store(out, "webhooks", result)
 print(json.dumps(result, indent=2, sort_keys=True))
 PY
