@@ -5,7 +5,7 @@ import Synchronization
 /// One access-log line per request at `info`, written once the response body has gone out: `request_id`,
 /// `method`, `route` (the matched pattern, `unmatched` for none), `path` (credentials in the query redacted:
 /// ``redactedQueryNames``), `status`, `bytes` (the body's declared length; `-` when streamed without one),
-/// `duration_ms`, `tenant_id` (once a credential named it) and `client` (``FileRequestContext/clientAddress``).
+/// `duration_ms`, `tenant_id` (once a credential named it) and `client` (``RateLimiter/clientAddress(_:)``).
 ///
 /// It replaces Hummingbird's `LogRequestsMiddleware`, which logs the raw URI — a signed URL's `sig` with it,
 /// a credential anyone could replay until the URL expires.
@@ -31,7 +31,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             let status = response.status.code
             let length = response.body.contentLength
             let route = context.endpointPath
-            let client = context.clientAddress
+            let client = RateLimiter.clientAddress(context)
             let body = response.body
             response.body = ResponseBody(contentLength: length) { writer in
                 defer {
@@ -44,13 +44,13 @@ struct AccessLogMiddleware: RouterMiddleware {
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
             Self.log(logger, requestID: requestID, method: method, route: context.endpointPath, path: path, status: status, bytes: nil, start: start,
-                     tenant: facts.tenant, client: context.clientAddress)
+                     tenant: facts.tenant, client: RateLimiter.clientAddress(context))
             throw error
         }
     }
 
     static func log(_ logger: Logger, requestID: String, method: String, route: String?, path: String, status: Int, bytes: Int?, start: ContinuousClock.Instant,
-                    tenant: String?, client: String?) {
+                    tenant: String?, client: String) {
         let elapsed = ContinuousClock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
@@ -58,7 +58,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             "bytes": .string(bytes.map(String.init) ?? "-"), "duration_ms": .string(String(format: "%.3f", ms)),
         ]
         if let tenant { metadata["tenant_id"] = .string(tenant) }
-        if let client { metadata["client"] = .string(client) }
+        metadata["client"] = .string(client)
         logger.info("request", metadata: metadata)
     }
 

@@ -3,15 +3,14 @@ import Hummingbird
 
 /// Sets ``FileRequestContext/clientAddress`` from the socket's peer and, when the peer is a trusted proxy, from
 /// `X-Forwarded-For` (``TrustedProxies``). Runs first, so every later middleware (the per-client failure budget,
-/// unauthenticated rate limits) sees the same client.
+/// unauthenticated rate limits, the access log) sees the same client. Only installed with trusted proxies.
 struct ClientAddressMiddleware: RouterMiddleware {
     typealias Context = FileRequestContext
     let trusted: TrustedProxies
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let forwarded = trusted.networks.isEmpty ? [] : request.headers[values: .xForwardedFor]
-        context.clientAddress = trusted.clientAddress(peer: context.remoteAddress?.ipAddress, forwardedFor: forwarded)
+        context.clientAddress = trusted.clientAddress(peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[values: .xForwardedFor])
         return try await next(request, context)
     }
 }

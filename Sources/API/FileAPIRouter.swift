@@ -7,7 +7,8 @@ import Hummingbird
 public func makeFileAPIRouter(core: FileCore, configuration: APIConfiguration = APIConfiguration(), keys: TokenKeys, signer: URLSigner,
                               ops: OpsRoutes, limiter: RateLimiter = RateLimiter(), table: RouteTable = RouteTable()) -> Router<FileRequestContext> {
     let router = Router(context: FileRequestContext.self)
-    router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies))
+    // Without trusted proxies the client is the socket's peer, read where it is needed (RateLimiter.clientAddress).
+    if !configuration.trustedProxies.networks.isEmpty { router.add(middleware: ClientAddressMiddleware(trusted: configuration.trustedProxies)) }
     router.add(middleware: MetricsMiddleware())
     if let accessLogger = configuration.accessLogger { router.add(middleware: AccessLogMiddleware(logger: accessLogger)) }
     router.add(middleware: ErrorMiddleware())

@@ -12,8 +12,8 @@ public struct FileRequestContext: RequestContext, RemoteAddressRequestContext, C
     public var remoteAddress: SocketAddress?
     /// The connection (for the TLS peer certificate; ``ClientCertificateMiddleware``).
     public var connection: (any Channel)?
-    /// The client's address: the peer, or what trusted proxies forwarded for (``ClientAddressMiddleware``);
-    /// `nil` before that middleware ran.
+    /// What trusted proxies forwarded as the client's address (``ClientAddressMiddleware``); `nil` without trusted
+    /// proxies, where the client is ``remoteAddress`` (``RateLimiter/clientAddress(_:)`` reads either).
     public var clientAddress: String?
     /// What the access log reports of this request (``AccessLogMiddleware``); `nil` outside it.
     var facts: RequestFacts?

@@ -89,11 +89,11 @@ import TestSupport
             }
             let first = try startScheduler(env, "mf1")
             defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
-            try await eventually("all three run", timeout: .seconds(30)) {
-                var counts: [Int] = []
-                for name in ["m-skip", "m-once", "m-all"] { counts.append(try await jobs(env, name).count) }
-                return counts.allSatisfy { $0 >= 2 }
+            func allThreeRan() async throws -> Bool {
+                for name in ["m-skip", "m-once", "m-all"] where try await jobs(env, name).count < 2 { return false }
+                return true
             }
+            try await eventually("all three run", timeout: .seconds(30)) { try await allThreeRan() }
             // The only scheduler dies. Its schedules stand as a minute of downtime leaves them: the next fire time
             // to plan a minute in the past (moved there rather than waited for, to keep the test short).
             kill(first.processIdentifier, SIGKILL)
@@ -107,11 +107,7 @@ import TestSupport
             try await env.postgres.query("DELETE FROM scheduler.runs")
             let second = try startScheduler(env, "mf2")
             defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
-            try await eventually("the new scheduler plans again", timeout: .seconds(30)) {
-                var counts: [Int] = []
-                for name in ["m-skip", "m-once", "m-all"] { counts.append(try await jobs(env, name).count) }
-                return counts.allSatisfy { $0 >= 2 }
-            }
+            try await eventually("the new scheduler plans again", timeout: .seconds(30)) { try await allThreeRan() }
             kill(second.processIdentifier, SIGTERM)
             while second.isRunning { try await Task.sleep(for: .milliseconds(50)) }
             // Compared up to the last fire time all three reached: `skip` ran only the times within the grace
