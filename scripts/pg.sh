@@ -2,12 +2,16 @@
 # The project's own PostgreSQL 15 cluster, under the repository's ignored .data/ folder.
 #   scripts/pg.sh start    initdb if needed, start (idempotent), create role and database `filestore`
 #   scripts/pg.sh stop | status | destroy | url
-# Port: $FILESTORE_PG_PORT (default 5544), loopback only, trust auth, durable commits (fsync on).
+# Port: $FILESTORE_PG_PORT (default 5544), data $FILESTORE_PG_DATA (default .data/pg), loopback only, trust auth.
+# Commits are durable (fsync on) unless FILESTORE_PG_FSYNC=off: scripts/test.sh runs its own throw-away cluster
+# that way (see there); never set it for a cluster that holds data you keep.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PORT=${FILESTORE_PG_PORT:-5544}
 DATA=${FILESTORE_PG_DATA:-$REPO/.data/pg}
 OS_USER=postgres
+FSYNC=${FILESTORE_PG_FSYNC:-on}
+[[ $FSYNC == on || $FSYNC == off ]] || { echo "FILESTORE_PG_FSYNC must be on or off, not '$FSYNC'" >&2; exit 2; }
 
 as_pg() { if [[ $(id -un) == "$OS_USER" ]]; then "$@"; else runuser -u "$OS_USER" -- "$@"; fi; }
 running() { as_pg "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
@@ -38,8 +42,8 @@ checkpoint_timeout = 15min
 CONF
   fi
   if ! running; then
-    as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 start >/dev/null
-    log "postgres started on 127.0.0.1:$PORT (data $DATA)"
+    as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 -o "-c fsync=$FSYNC" start >/dev/null
+    log "postgres started on 127.0.0.1:$PORT (data $DATA, fsync $FSYNC)"
   fi
   # filestore owns the schema (migrations); filestore_app is the service's role: owns nothing, no BYPASSRLS;
   # filestore_system is the leader tasks' cross-tenant role: no table rights, only the functions of migration

@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine or a used one:
-#   installs missing Debian packages, starts the project's PostgreSQL (scripts/pg.sh), builds with code coverage,
+#   installs missing Debian packages, starts the tests' own PostgreSQL (scripts/pg.sh, see below), builds with code coverage,
 #   runs every test, then writes an llvm-cov line/region/branch report per source target into .data/coverage/
 #   (TARGET.txt, summary.tsv) and prints one summary table. The exit status is the tests'.
 # Extra arguments go to `swift test` (e.g. --filter WorkerTests). COVERAGE=0 builds and tests without coverage.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
-"$REPO/scripts/pg.sh" start
-export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$("$REPO/scripts/pg.sh" url)}
+# The tests' PostgreSQL: a cluster of their own (port $FILESTORE_TEST_PG_PORT, default 5545, data .data/pg-test),
+# apart from the one `scripts/dev.sh` runs, so a test run neither disturbs nor waits on a running service. Its data
+# is thrown away, so it runs with fsync off: every test creates and drops a database, each DROP DATABASE forces a
+# checkpoint, and with fsync on those checkpoints stalled the whole suite behind the disk on a 2-core CI machine
+# (one run saw 137 tests end in the same second, a minute in, and a worker test time out). Commits are still
+# synchronous_commit = on, as the product runs them. TEST_DATABASE_URL names another server instead.
+if [[ -z ${TEST_DATABASE_URL:-} ]]; then
+  test_pg() { FILESTORE_PG_PORT=${FILESTORE_TEST_PG_PORT:-5545} FILESTORE_PG_DATA=${FILESTORE_TEST_PG_DATA:-$REPO/.data/pg-test} \
+    FILESTORE_PG_FSYNC=off "$REPO/scripts/pg.sh" "$@"; }
+  test_pg start
+  TEST_DATABASE_URL=$(test_pg url)
+  export TEST_DATABASE_URL
+  # Databases left by an earlier run that was killed before it could drop them.
+  leftovers=$(psql "$TEST_DATABASE_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'filestore\_t\_%' OR datname LIKE 'filestore\_tmpl\_%'")
+  for db in $leftovers; do psql "$TEST_DATABASE_URL" -qAtc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
+fi
 # Python tools the tests use, from PyPI, in a venv under the ignored .data folder.
 VENV=$REPO/.data/venv
 if [[ ! -x $VENV/bin/openapi-spec-validator || ! -d $VENV/lib/python3*/site-packages/tusclient ]] 2>/dev/null; then

@@ -90,14 +90,17 @@ import TestSupport
         try await TestDatabase.with { env in
             try await TestDatabase.withClient(TestDatabase.appRole(env.config)) { app in
                 let store = ScheduleStore(postgres: app, logger: TestDatabase.logger)
-                // 1,300 minute schedules due at once (as at a minute boundary; due now, within the misfire grace),
-                // batches of 100, three lanes.
+                // 1,300 schedules due at once (as at a minute boundary), batches of 100, three lanes. Each is due
+                // exactly once however long the drain takes on a loaded machine: its next fire time is a year
+                // away (a minute cron would come due again if the drain crossed a minute), and the misfire grace
+                // is an hour, so a slow drain still fires every one on time.
                 try await env.postgres.query("""
                     INSERT INTO scheduler.schedules (name, cron, kind, queue, next_fire_at, period_seconds)
-                    SELECT 'm-' || i, '* * * * *', 'noop', 'default', date_trunc('second', clock_timestamp()), 60
+                    SELECT 'm-' || i, '0 0 1 1 *', 'noop', 'default', date_trunc('second', clock_timestamp()), 31536000
                     FROM generate_series(1, 1300) i
                     """)
-                let task = SchedulerTask(store: store, configuration: SchedulerConfiguration(batchSize: 100, parallelism: 3), logger: TestDatabase.logger)
+                let task = SchedulerTask(store: store, configuration: SchedulerConfiguration(batchSize: 100, parallelism: 3, misfireGrace: .seconds(3600)),
+                                         logger: TestDatabase.logger)
                 struct Seen: Sendable { var ticks = 0, schedules = 0, conflicts = 0 }
                 let seen = Mutex(Seen())
                 let inserted = try await task.drain { r, _ in
