@@ -41,6 +41,9 @@ public enum FileErrorStatus {
         .eventSignatureInvalid: 401,
         .eventInvalid: 422,
         .eventTopicUnknown: 422,
+        .retained: 409,
+        .legalHold: 409,
+        .complianceNotConfigured: 503,
     ]
 
     /// The status `code` answers with (500 for a code missing from the table, which a test forbids).

@@ -55,6 +55,9 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let eventSignatureInvalid = Code("EVENT_SIGNATURE_INVALID", "The inbox event's Standard Webhooks signature or timestamp does not verify for its source.")
         public static let eventInvalid = Code("EVENT_INVALID", "The inbox event does not match its topic's JSON Schema.")
         public static let eventTopicUnknown = Code("EVENT_TOPIC_UNKNOWN", "The inbox does not consume this event topic.")
+        public static let retained = Code("RETAINED", "The file is under an unexpired retention class: it cannot be deleted or erased, and its retain-until date only moves later.")
+        public static let legalHold = Code("LEGAL_HOLD", "The file is under legal hold: it cannot be deleted, erased or swept until the hold is lifted.")
+        public static let complianceNotConfigured = Code("COMPLIANCE_NOT_CONFIGURED", "Erasure needs the compliance key (FILESTORE_COMPLIANCE_KEYS), which this deployment has not set.")
 
         /// Every code, for documentation and tests.
         public static let all: [Code] = [
@@ -64,6 +67,7 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
             rateLimited, quotaExceeded, uploadOffsetMismatch, uploadLocked, uploadExpired, uploadFinished,
             tusVersionUnsupported, unsupportedMediaType, chunkChecksumMismatch,
             webhookURLRefused, eventSignatureInvalid, eventInvalid, eventTopicUnknown,
+            retained, legalHold, complianceNotConfigured,
         ]
     }
 

@@ -23,6 +23,8 @@ public struct FileRecord: Sendable, Hashable, Codable {
     /// optimize step looked; and whether what is served was scrubbed of metadata (`false`: served as uploaded).
     public var metadataFound: [String]? = nil
     public var metadataScrubbed: Bool? = nil
+    /// The file's retention class, retain-until date and legal hold.
+    public var retention = FileRetention()
 
     public init(id: PrefixedID, tenant: TenantID, state: FileState, objectKey: ObjectKey, originalName: String?, declaredType: String?,
                 contentType: String?, size: Int64?, sha256: String?, urlGeneration: Int, createdAt: Date, updatedAt: Date,

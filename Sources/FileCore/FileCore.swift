@@ -39,6 +39,14 @@ public struct FileCore: Sendable {
     public var pipeline: Pipeline { Pipeline(core: self) }
     /// Compliance overrides of quarantined files.
     public var quarantine: QuarantineOverrides { QuarantineOverrides(core: self) }
+    /// Retention classes, retain-until dates, legal hold and the retention sweep.
+    public var retention: Retention { Retention(core: self) }
+    /// The data subjects of files.
+    public var subjects: Subjects { Subjects(core: self) }
+    /// Data-subject erasure and tenant offboarding, with signed receipts.
+    public var erasure: Erasure { Erasure(core: self) }
+    /// The tamper-evident audit log: sealing, verification, export.
+    public var audit: AuditLog { AuditLog(core: self) }
 
     var logger: Logger { database.logger }
     var jobs: JobClient { JobClient(postgres: database.postgres, logger: database.logger) }

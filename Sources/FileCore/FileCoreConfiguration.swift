@@ -23,6 +23,8 @@ public struct FileCoreConfiguration: Sendable {
     public var uploadLeaseDuration: TimeInterval
     /// Webhook delivery and endpoint rules (``WebhookConfiguration``). Default: its defaults.
     public var webhooks = WebhookConfiguration()
+    /// Compliance: retention classes, erasure and the keys that sign receipts (``ComplianceConfiguration``).
+    public var compliance = ComplianceConfiguration()
 
     public init(maxUploadBytes: Int64 = 5 << 30, maxPageSize: Int = 100, scanQueue: String = "scan", maintenanceQueue: String = "maintenance",
                 defaultQuotaBytes: Int64? = nil, defaultQuotaFiles: Int64? = nil, idempotencyRetention: TimeInterval = 24 * 3600,

@@ -3,8 +3,8 @@ import Foundation
 import JobKit
 import Storage
 
-/// `tenant.purge` (queue `maintenance`): a `tenant.deleted.v1` event was consumed. Enqueued here; the handler
-/// belongs to the compliance work (issue 15) — until it is registered the job waits in its queue.
+/// `tenant.purge` (queue `maintenance`): a `tenant.deleted.v1` event was consumed. Enqueued here; its handler
+/// (`Jobs/TenantPurgeWorker`) records the tenant's offboarding erasure.
 public struct PurgeTenant: JobArgs, Hashable {
     public static let kind = "tenant.purge"
     public static let defaultQueue = "maintenance"
@@ -14,8 +14,8 @@ public struct PurgeTenant: JobArgs, Hashable {
     public var insertOptions: InsertOptions { InsertOptions(uniqueKey: "\(Self.kind):\(source):\(event_id)") }
 }
 
-/// `dsr.process` (queue `maintenance`): a `dsr.requested.v1` event was consumed. Enqueued here; the handler
-/// belongs to the compliance work (issue 15).
+/// `dsr.process` (queue `maintenance`): a `dsr.requested.v1` event was consumed. Enqueued here; its handler
+/// (`Jobs/DataSubjectRequestWorker`) records the erasure request.
 public struct ProcessDataSubjectRequest: JobArgs, Hashable {
     public static let kind = "dsr.process"
     public static let defaultQueue = "maintenance"

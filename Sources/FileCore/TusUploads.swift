@@ -20,12 +20,17 @@ public struct TusUploads: Sendable {
         if let length, length > max {
             throw FileError(.payloadTooLarge, "Upload-Length \(length) exceeds the maximum of \(max) bytes")
         }
-        let upload = UploadRecord(id: PrefixedID(.upload), length: length, offset: 0, metadata: metadata,
+        // Data subjects and retention class from the metadata (`subjects`, `retention_class`), checked now.
+        let named = try Subjects.parse(metadata["subjects"])
+        var upload = UploadRecord(id: PrefixedID(.upload), length: length, offset: 0, metadata: metadata,
                                   expiresAt: Date().addingTimeInterval(core.configuration.uploadExpiry), fileID: nil)
+        upload.subjects = [identity.subject] + named.filter { $0 != identity.subject }
+        let created = upload
         try await core.database.transaction(identity.tenant) { tx in
             try await core.tenantRepository.ensureTenant(identity.tenant, on: tx)
+            if let name = metadata["retention_class"] { _ = try await core.retention.resolve(name, on: tx) }
             try await core.quotas.check(identity.tenant, adding: length ?? 0, lock: false, on: tx)
-            try await repository.insert(upload, tenant: identity.tenant, on: tx)
+            try await repository.insert(created, tenant: identity.tenant, on: tx)
         }
         return upload
     }
@@ -125,7 +130,9 @@ public struct TusUploads: Sendable {
         let id = upload.id, offset = upload.offset, repository = self.repository
         do {
             try await core.uploads.record(id: fileID, key: key, info: info, identity: identity, originalName: upload.metadata["filename"],
-                                          declaredType: upload.metadata["filetype"], requestID: requestID, traceContext: traceContext) { tx in
+                                          declaredType: upload.metadata["filetype"], requestID: requestID, traceContext: traceContext,
+                                          subjects: (try? Subjects.parse(upload.metadata["subjects"])) ?? [],
+                                          retentionClass: upload.metadata["retention_class"]) { tx in
                 try await repository.complete(id, holder: holder, offset: offset, file: fileID, on: tx)
             }
         } catch {

@@ -18,8 +18,15 @@ public struct Uploads: Sendable {
         public var expectedSHA256: String?
         public var requestID: String?
         public var traceContext: String?
+        /// Data subjects the file concerns besides its uploader (`Upload-Subjects`).
+        public var subjects: [String] = []
+        /// The retention class (`Upload-Retention-Class`); `nil`: `standard`.
+        public var retentionClass: String?
         public init(declaredLength: Int64? = nil, declaredType: String? = nil, originalName: String? = nil,
-                    expectedSHA256: String? = nil, requestID: String? = nil, traceContext: String? = nil) {
+                    expectedSHA256: String? = nil, requestID: String? = nil, traceContext: String? = nil,
+                    subjects: [String] = [], retentionClass: String? = nil) {
+            self.subjects = subjects
+            self.retentionClass = retentionClass
             self.declaredLength = declaredLength
             self.declaredType = declaredType
             self.originalName = originalName
@@ -65,7 +72,7 @@ public struct Uploads: Sendable {
             }
             return try await record(id: id, key: key, info: info, identity: identity, originalName: request.originalName,
                                     declaredType: request.declaredType, requestID: request.requestID, traceContext: request.traceContext,
-                                    extra: nil)
+                                    subjects: request.subjects, retentionClass: request.retentionClass, extra: nil)
         } catch {
             try? await store.delete(key)
             throw error
@@ -80,7 +87,8 @@ public struct Uploads: Sendable {
     /// Returns the file as stored.
     @discardableResult
     func record(id: PrefixedID, key: ObjectKey, info: BlobInfo, identity: Identity, originalName: String?, declaredType: String?,
-                requestID: String?, traceContext: String?, extra: (@Sendable (PostgresConnection) async throws -> Void)?) async throws -> FileRecord {
+                requestID: String?, traceContext: String?, subjects: [String] = [], retentionClass: String? = nil,
+                extra: (@Sendable (PostgresConnection) async throws -> Void)?) async throws -> FileRecord {
         let tenant = identity.tenant
         var prefix: [UInt8] = info.prefix ?? []
         if info.prefix == nil {
@@ -101,7 +109,14 @@ public struct Uploads: Sendable {
             // The tenant's row and the quota again, on the bytes received, serialized per tenant by the lock on
             // its row when a quota applies.
             try await core.quotas.checkRecording(tenant, adding: info.size, on: tx)
-            let stored = try await repository.insertUploaded(file, on: tx)
+            var stored = try await repository.insertUploaded(file, on: tx)
+            // Its data subjects (the uploader and those named) and its retention class, in the same transaction.
+            try await SubjectRepository(logger: core.logger).add([(identity.subject, .uploader)] + subjects.filter { $0 != identity.subject }.map { ($0, .named) },
+                                                                 to: id, tenant: tenant, on: tx)
+            if let retentionClass, retentionClass != "standard" {
+                try await core.retention.apply(retentionClass, to: id, uploadedAt: stored.createdAt, on: tx)
+                stored = try await repository.file(id, on: tx) ?? stored
+            }
             try await repository.audit(file, action: "file.uploaded", actor: identity.subject, requestID: requestID,
                                        traceContext: traceContext,
                                        details: ["size": "\(info.size)", "content_type": sniffed, "declared_type": declaredType ?? "",

@@ -18,6 +18,8 @@ public struct FilestoreConfiguration: Sendable {
     public var scheduler: Scheduler = Scheduler()
     /// The webhook relay's and the inbox's settings (`FilestoreConfiguration+Webhooks.swift`).
     public var webhooks: Webhooks
+    /// Compliance keys and retention built-ins (`FilestoreConfiguration+Compliance.swift`).
+    public var compliance: Compliance = Compliance()
     /// Every setting with its effective value (secrets redacted) and where it came from, in a stable order.
     public var entries: [ConfigurationEntry]
 
@@ -36,9 +38,11 @@ public struct FilestoreConfiguration: Sendable {
         let tls = try TLS(reading: &reader)
         let scheduler = try Scheduler(reading: &reader)
         let webhooks = try Webhooks(reading: &reader)
+        let compliance = try Compliance(reading: &reader)
         var c = FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
                                        scanner: scanner, logging: logging, tls: tls, webhooks: webhooks, entries: reader.entries)
         c.scheduler = scheduler
+        c.compliance = compliance
         return c
     }
 
@@ -55,7 +59,7 @@ public struct FilestoreConfiguration: Sendable {
 
     /// Variables whose values are secret.
     public static let secretVariables: Set<String> = ["DATABASE_URL", "MIGRATE_DATABASE_URL", "FILESTORE_JWT_KEYS", "FILESTORE_URL_KEYS",
-                                                       "FILESTORE_INBOX_SECRETS"]
+                                                       "FILESTORE_INBOX_SECRETS", "FILESTORE_COMPLIANCE_KEYS"]
 
     /// An in-memory provider of `variables` keyed by their names — the command line's flags, and tests.
     public static func provider(_ variables: [String: String], name: String? = nil) -> InMemoryProvider {

@@ -15,7 +15,8 @@ public struct FileRepository: Sendable {
     static let columns = """
         id, tenant_id, state::text, object_key, original_name, declared_type, content_type, size, sha256,
         url_generation, created_at, updated_at, scanned_at, scan_signature, type_mismatch,
-        metadata_found, metadata_scrubbed
+        metadata_found, metadata_scrubbed, retention_class, retain_until, retention_action, retention_review_since,
+        legal_hold_reason, legal_hold_at, legal_hold_by
         """
 
     /// Inserts a file that has been received in full (`uploaded`); returns it as stored (the database's
@@ -125,7 +126,7 @@ public struct FileRepository: Sendable {
         var files: [FileRecord] = []
         for try await row in rows {
             let c = try row.decode((String, String, String, String, String?, String?, String?, Int64?, String?, Int32, Date, Date,
-                                    Date?, String?, Bool, [String]?, Bool?).self)
+                                    Date?, String?, Bool, [String]?, Bool?, String, Date?, String?, Date?, String?, Date?, String?).self)
             guard let id = PrefixedID(parsing: c.0, as: .file), let state = FileState(rawValue: c.2) else {
                 throw FileError(.invalidID, "corrupt file row \(c.0)")
             }
@@ -135,6 +136,7 @@ public struct FileRepository: Sendable {
                                     typeMismatch: c.14))
             files[files.count - 1].metadataFound = c.15
             files[files.count - 1].metadataScrubbed = c.16
+            files[files.count - 1].retention = RetentionRepository.retention((c.17, c.18, c.19, c.20, c.21, c.22, c.23))
         }
         return files
     }

@@ -49,7 +49,7 @@ public struct SystemDatabase: Sendable {
                                            logger: logger))
     }
 
-    private func tenantIDs(_ rows: PostgresRowSequence) async throws -> [TenantID] {
+    func tenantIDs(_ rows: PostgresRowSequence) async throws -> [TenantID] {
         var tenants: [TenantID] = []
         for try await id in rows.decode(String.self) { tenants.append(try TenantID(id)) }
         return tenants

@@ -23,8 +23,23 @@ public struct TenantDatabase: Sendable {
                 return try await body(tx)
             }
         } catch let error as PostgresTransactionError {
-            if let inner = error.closureError { throw inner }
+            if let inner = error.closureError { throw Self.guardRefusal(inner) ?? inner }
             throw error
+        } catch {
+            throw Self.guardRefusal(error) ?? error
+        }
+    }
+
+    /// The compliance guards of migration 0013 refuse with their own SQLSTATEs: `FSR01` (retention), `FSH01`
+    /// (legal hold), `FSA01` (the audit log); as domain errors they reach clients as 409s with their message.
+    static func guardRefusal(_ error: any Error) -> FileError? {
+        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return nil }
+        let message = error.serverInfo?[.message] ?? "refused by a compliance guard"
+        switch state {
+        case "FSR01": return FileError(.retained, message)
+        case "FSH01": return FileError(.legalHold, message)
+        case "FSA01": return FileError(.illegalTransition, message)
+        default: return nil
         }
     }
 }

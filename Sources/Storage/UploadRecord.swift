@@ -13,6 +13,10 @@ public struct UploadRecord: Sendable, Hashable {
     /// The file it became, once complete.
     public var fileID: PrefixedID?
 
+    /// The data subjects of the upload (its uploader and any named in `subjects` metadata), so that erasure
+    /// finds staged bytes before they become a file.
+    public var subjects: [String] = []
+
     public init(id: PrefixedID, length: Int64?, offset: Int64, metadata: [String: String], expiresAt: Date, fileID: PrefixedID?) {
         self.id = id
         self.length = length

@@ -14,8 +14,8 @@ public struct UploadRepository: Sendable {
     public func insert(_ upload: UploadRecord, tenant: TenantID, on tx: PostgresConnection) async throws {
         let meta = String(decoding: try JSONEncoder().encode(upload.metadata), as: UTF8.self)
         try await tx.query("""
-            INSERT INTO uploads (id, tenant_id, length, metadata, expires_at)
-            VALUES (\(upload.id.description), \(tenant.value), \(upload.length), \(meta)::jsonb, \(upload.expiresAt))
+            INSERT INTO uploads (id, tenant_id, length, metadata, expires_at, subjects)
+            VALUES (\(upload.id.description), \(tenant.value), \(upload.length), \(meta)::jsonb, \(upload.expiresAt), \(upload.subjects)::text[])
             """, logger: logger)
     }
 
@@ -82,5 +82,28 @@ public struct UploadRepository: Sendable {
         var ids: [PrefixedID] = []
         for try await id in rows.decode(String.self) { if let p = PrefixedID(parsing: id, as: .upload) { ids.append(p) } }
         return ids
+    }
+}
+
+extension UploadRepository {
+    /// Upload ids (tus) that became one of `files`.
+    public func ids(ofFiles files: [String], on tx: PostgresConnection) async throws -> [PrefixedID] {
+        try await ids(tx.query("SELECT id FROM uploads WHERE file_id = ANY(\(files)::text[])", logger: logger))
+    }
+
+    /// Unfinished uploads whose subjects include `subject`.
+    public func unfinishedIDs(ofSubject subject: String, on tx: PostgresConnection) async throws -> [PrefixedID] {
+        try await ids(tx.query("SELECT id FROM uploads WHERE completed_at IS NULL AND \(subject) = ANY(subjects)", logger: logger))
+    }
+
+    /// Every unfinished upload of the tenant.
+    public func allUnfinishedIDs(on tx: PostgresConnection) async throws -> [PrefixedID] {
+        try await ids(tx.query("SELECT id FROM uploads WHERE completed_at IS NULL", logger: logger))
+    }
+
+    private func ids(_ rows: PostgresRowSequence) async throws -> [PrefixedID] {
+        var out: [PrefixedID] = []
+        for try await id in rows.decode(String.self) { if let id = PrefixedID(parsing: id, as: .upload) { out.append(id) } }
+        return out
     }
 }

@@ -11,14 +11,18 @@ import Scheduler
 enum SchedulerParts {
     /// The kinds a `schedules add --kind` may name: those the product's workers run.
     static var knownKinds: Set<String> {
-        Set(JobRegistry.filestore().kinds).union([ScanFile.kind, OptimizeFile.kind, PurgeFile.kind, SweepUploads.kind, SweepIdempotencyKeys.kind])
+        Set(JobRegistry.filestore().kinds).union([ScanFile.kind, OptimizeFile.kind, PurgeFile.kind, SweepUploads.kind, SweepIdempotencyKeys.kind,
+                                                SweepRetention.kind, SealAudit.kind, EraseRequest.kind])
     }
 
-    /// The built-in schedules. The tenant sweeps stay leader tasks of the maintenance leadership
-    /// (`SweepTasks`): they read cross-tenant through the system role's pool, which only maintenance leaders
-    /// hold, and fan out per tenant; see docs/SCHEDULER.md. New periodic product work (retention, the quarterly
-    /// readiness revalidation `0 3 1 1,4,7,10 *`) is declared here as it arrives with its issue.
-    static let builtins: [ScheduleDefinition] = []
+    /// The built-in schedules: `retention-sweep` (daily at 02:30 UTC, `retention.sweep`: expired retention is
+    /// deleted or flagged for review; docs/COMPLIANCE.md). The tenant sweeps of expired uploads and keys stay leader
+    /// tasks of the maintenance leadership (`SweepTasks`); see docs/SCHEDULER.md. New periodic product work (the
+    /// quarterly readiness revalidation `0 3 1 1,4,7,10 *`) is declared here as it arrives with its issue.
+    static let builtins: [ScheduleDefinition] = [
+        // The definition is a constant of the code: a failure here is a programming error a test catches.
+        try! ScheduleDefinition(name: "retention-sweep", cron: "30 2 * * *", args: SweepRetention(), misfire: .once, overlap: .skip),
+    ]
 
     static func configuration(_ s: FilestoreConfiguration.Scheduler) -> SchedulerConfiguration {
         SchedulerConfiguration(

@@ -44,6 +44,7 @@ struct FilestoreProcess {
         // Refuse to run against a database that is behind this build.
         try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, hint: FilestoreSchema.migrateHint, logger: logger)
         let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs) : nil
+        let compliance = try complianceConfiguration(configuration)
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
         var services: [any Service] = [postgres]
         // One LISTEN connection per process: the workers' wake-ups and the API's download-cache invalidations.
@@ -60,7 +61,7 @@ struct FilestoreProcess {
             var isLeader: @Sendable () -> Bool = { false }
             var systemDatabase: SystemDatabase?
             var registry = self.registry
-            if worker.maintenance != nil {
+            if worker.maintenance != nil || worker.queues.contains(where: { $0.name == SweepConfiguration().queue }) {
                 // Cross-tenant work reads through the system role's own small pool, only ever from leader tasks.
                 let systemPostgres = PostgresClient(configuration: configuration.database.system.clientConfiguration,
                                                     backgroundLogger: makeLogger("filestore.postgres.system"))
@@ -70,10 +71,20 @@ struct FilestoreProcess {
             let webhooks = WebhookParts(registry: &registry, configuration: configuration, postgres: postgres, system: systemDatabase,
                                         queues: worker.queues.map(\.name), blobs: try blobs ?? makeBlobStore(configuration.blobs))
             services += webhooks.services
+            // The compliance handlers (erasure, offboarding, audit sealing, the retention sweep) on maintenance workers.
+            var complianceTasks: [any LeaderTask] = []
+            if let blobs, worker.queues.contains(where: { $0.name == SweepConfiguration().queue }) {
+                var core = FileCoreConfiguration()
+                core.compliance = compliance
+                let complianceLogger = makeLogger("filestore.compliance")
+                complianceTasks = registry.registerCompliance(core: FileCore(database: TenantDatabase(postgres: postgres, logger: complianceLogger),
+                                                                             blobs: blobs, configuration: core),
+                                                              system: systemDatabase, logger: complianceLogger)
+            }
             if let maintenance = worker.maintenance, let systemDatabase {
                 let sweeps = SweepTasks(system: systemDatabase, jobs: JobClient(postgres: postgres, logger: logger))
                 let service = LeaderService(postgres: postgres, candidateID: worker.workerID, maintenance: maintenance,
-                                            extraTasks: sweeps.all + webhooks.leaderTasks, notifier: notifier, logger: logger)
+                                            extraTasks: sweeps.all + webhooks.leaderTasks + complianceTasks, notifier: notifier, logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
             }
@@ -113,6 +124,7 @@ struct FilestoreProcess {
             apiConfiguration.inboxSecrets = configuration.webhooks.inboxSecrets
             var coreConfiguration = apiConfiguration.core
             coreConfiguration.webhooks = configuration.webhooks.delivery
+            coreConfiguration.compliance = compliance
             let downloadCache = FileStateCache()
             notifier?.subscribe { channel, payload in
                 if channel == FileStateCache.channel { downloadCache.invalidate(payload: payload) }
