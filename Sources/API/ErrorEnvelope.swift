@@ -53,4 +53,8 @@ extension HTTPField.Name {
     static let traceparent = Self("traceparent")!
     static let contentDigest = Self("Content-Digest")!
     static let uploadFilename = Self("Upload-Filename")!
+    /// Data subjects the upload concerns besides its uploader, comma-separated.
+    static let uploadSubjects = Self("Upload-Subjects")!
+    /// The upload's retention class.
+    static let uploadRetentionClass = Self("Upload-Retention-Class")!
 }

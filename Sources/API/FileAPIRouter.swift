@@ -32,5 +32,8 @@ public func makeFileAPIRouter(core: FileCore, configuration: APIConfiguration = 
     files.addCompliance(to: v1, table: table)
     downloads.addAuthenticated(to: v1, table: table)
     WebhookRoutes(core: core, idempotency: idempotency).add(to: v1, table: table)
+    let compliance = ComplianceRoutes(core: core, idempotency: idempotency)
+    compliance.addPublic(to: router.group("v1/compliance").add(middleware: limit), table: table)
+    compliance.add(to: v1, table: table)
     return router
 }

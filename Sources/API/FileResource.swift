@@ -24,6 +24,26 @@ public struct FileResource: ResponseCodable, Sendable, Hashable {
     /// What the original's metadata carried and whether the served bytes are scrubbed of it (`null` until the
     /// optimize step looked).
     public var metadata: MetadataResource?
+    /// The file's retention class and retain-until date (before it the file cannot be deleted or erased).
+    public var retention: RetentionResource
+    /// The legal hold, if any: while it stands the file cannot be deleted, erased or swept.
+    public var legal_hold: LegalHoldResource?
+
+    /// A file's retention: its class, the date it is kept until (`null`: none), the action at expiry, and since
+    /// when it waits for review (class action `review`, expired).
+    public struct RetentionResource: Codable, Sendable, Hashable {
+        public var `class`: String
+        public var retain_until: Date?
+        public var action: String?
+        public var review_since: Date?
+    }
+
+    /// A legal hold: why, since when, by whom.
+    public struct LegalHoldResource: Codable, Sendable, Hashable {
+        public var reason: String
+        public var since: Date
+        public var by: String
+    }
 
     /// The scan's verdict: `pending`, `clean`, `infected` (with the signature) or `limit_exceeded` (a scan limit
     /// was hit; the file follows the limit policy).
@@ -73,6 +93,9 @@ public struct FileResource: ResponseCodable, Sendable, Hashable {
         created_at = f.createdAt
         updated_at = f.updatedAt
         if let found = f.metadataFound, let scrubbed = f.metadataScrubbed { metadata = MetadataResource(found: found, scrubbed: scrubbed) }
+        retention = RetentionResource(class: f.retention.className, retain_until: f.retention.retainUntil, action: f.retention.action?.rawValue,
+                                      review_since: f.retention.reviewSince)
+        legal_hold = f.retention.legalHold.map { LegalHoldResource(reason: $0.reason, since: $0.since, by: $0.by) }
     }
 }
 

@@ -96,8 +96,13 @@ struct FileRoutes: Sendable {
         if let name, name.utf8.count > 255 || name.contains(where: { $0.isNewline || $0 == "\0" }) {
             throw FileError(.invalidRequest, "file name must be at most 255 bytes without control characters")
         }
+        let subjects = try Subjects.parse(headers[.uploadSubjects])
+        let retentionClass = headers[.uploadRetentionClass]?.trimmingCharacters(in: .whitespaces)
+        if let retentionClass, !RetentionClass.isValidName(retentionClass) {
+            throw FileError(.invalidRequest, "Upload-Retention-Class must name a retention class (a-z 0-9 _)")
+        }
         return .init(declaredLength: length, declaredType: headers[.contentType], originalName: name, expectedSHA256: sha,
-                     requestID: context.id, traceContext: headers[.traceparent])
+                     requestID: context.id, traceContext: headers[.traceparent], subjects: subjects, retentionClass: retentionClass)
     }
 
     /// `sha-256=:BASE64:` (RFC 9530) → lower-case hex; other algorithms are ignored, a malformed value refused.

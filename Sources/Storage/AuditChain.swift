@@ -68,6 +68,10 @@ public enum AuditChain {
         public var lastChainSeq: Int64?
         public var lastHash: String?
         public var ok: Bool { brokenAt == nil }
+        public init(tenant: String, rows: Int) {
+            self.tenant = tenant
+            self.rows = rows
+        }
     }
 
     /// Walks sealed rows in chain order, checking each one's sequence number, link and hash. `start` is the
