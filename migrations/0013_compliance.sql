@@ -206,6 +206,9 @@ END $$;
 CREATE TRIGGER audit_events_guard BEFORE UPDATE OR DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_guard();
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_guard();
 
+-- Webhook attempts stay append-only but for erasure: their response excerpts and errors may be cleared.
+GRANT UPDATE (response_prefix, error) ON webhook_attempts TO filestore_app;
+
 -- ---------------------------------------------------------------------------------------------------------
 -- The system path (docs/DATABASE_ROLES.md): which tenants have work for the compliance sweeps.
 CREATE POLICY system_read ON files AS PERMISSIVE FOR SELECT TO CURRENT_USER

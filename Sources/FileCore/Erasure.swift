@@ -133,9 +133,18 @@ public struct Erasure: Sendable {
             try await traces(request, subject: subject, jobID: jobID)
             return try await finish(request, subject: subject, keys: keys)
         } catch {
-            try? await core.database.transaction(tenant) { try await repository.recordFailure(id, error: "\(error)", on: $0) }
+            try? await core.database.transaction(tenant) { try await repository.recordFailure(id, error: Self.describe(error), on: $0) }
             throw error
         }
+    }
+
+    /// An attempt's failure as the request shows it: a database error by its SQLSTATE and server message.
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? PSQLError {
+            return "database error \(e.serverInfo?[.sqlState] ?? "?"): \(e.serverInfo?[.message] ?? "\(e.code)")"
+        }
+        if let e = error as? PostgresTransactionError, let inner = e.closureError ?? e.commitError ?? e.beginError { return describe(inner) }
+        return "\(error)"
     }
 
     /// One batch: the next files of the subject (or tenant) after the request's cursor. Returns whether there may be more.
