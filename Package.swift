@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "JobKit", "Domain", "Storage", "FileCore", "Scanning", "Imaging",
+                "JobKit", "Domain", "Storage", "FileCore", "Scanning", "Imaging", "Scheduler",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),

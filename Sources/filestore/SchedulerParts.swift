@@ -15,14 +15,10 @@ enum SchedulerParts {
                                                 SweepRetention.kind, SealAudit.kind, EraseRequest.kind])
     }
 
-    /// The built-in schedules: `retention-sweep` (daily at 02:30 UTC, `retention.sweep`: expired retention is
-    /// deleted or flagged for review; docs/COMPLIANCE.md). The tenant sweeps of expired uploads and keys stay leader
-    /// tasks of the maintenance leadership (`SweepTasks`); see docs/SCHEDULER.md. New periodic product work (the
-    /// quarterly readiness revalidation `0 3 1 1,4,7,10 *`) is declared here as it arrives with its issue.
-    static let builtins: [ScheduleDefinition] = [
-        // The definition is a constant of the code: a failure here is a programming error a test catches.
-        try! ScheduleDefinition(name: "retention-sweep", cron: "30 2 * * *", args: SweepRetention(), misfire: .once, overlap: .skip),
-    ]
+    /// The built-in schedules (``BuiltInSchedules``, declared in `Jobs` beside their handlers). The tenant sweeps
+    /// of expired uploads and keys stay leader tasks of the maintenance leadership (`SweepTasks`); see
+    /// docs/SCHEDULER.md.
+    static let builtins: [ScheduleDefinition] = BuiltInSchedules.all
 
     static func configuration(_ s: FilestoreConfiguration.Scheduler) -> SchedulerConfiguration {
         SchedulerConfiguration(
