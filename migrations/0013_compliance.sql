@@ -234,6 +234,20 @@ CREATE FUNCTION filestore_system.tenants_with_unsealed_audit(p_after text, p_lim
   ORDER BY a.tenant_id LIMIT greatest(p_limit, 0)
 $$;
 
+-- Open erasure requests across tenants, for the gauges behind the due-date alerts.
+CREATE POLICY system_read ON erasure_requests AS PERMISSIVE FOR SELECT TO CURRENT_USER
+  USING (session_user = 'filestore_system');
+CREATE FUNCTION filestore_system.erasure_stats(p_due_within interval)
+  RETURNS TABLE (open bigint, due_soon bigint, overdue bigint)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT count(*),
+         count(*) FILTER (WHERE r.due_at > now() AND r.due_at <= now() + p_due_within),
+         count(*) FILTER (WHERE r.due_at <= now())
+  FROM public.erasure_requests r WHERE r.state IN ('received', 'running')
+$$;
+REVOKE ALL ON FUNCTION filestore_system.erasure_stats(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION filestore_system.erasure_stats(interval) TO filestore_system;
+
 REVOKE ALL ON FUNCTION filestore_system.tenants_with_expired_retention(text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION filestore_system.tenants_with_unsealed_audit(text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION filestore_system.tenants_with_expired_retention(text, integer) TO filestore_system;

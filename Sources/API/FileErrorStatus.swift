@@ -44,6 +44,7 @@ public enum FileErrorStatus {
         .retained: 409,
         .legalHold: 409,
         .complianceNotConfigured: 503,
+        .regionUnavailable: 503,
     ]
 
     /// The status `code` answers with (500 for a code missing from the table, which a test forbids).

@@ -51,6 +51,10 @@ public enum MetricCatalog {
         "filestore_webhook_pending_deliveries": "Deliveries waiting (first attempt or retry).",
         "filestore_webhook_dead_letters": "Deliveries that exhausted their retries.",
         "filestore_webhook_disabled_endpoints": "Webhook endpoints disabled (410, or failing for too long).",
+        // Compliance (the maintenance leader's erasure.stats task).
+        "filestore_erasure_requests_open": "Erasure requests received or running, across tenants.",
+        "filestore_erasure_requests_due_soon": "Open erasure requests due within 5 days.",
+        "filestore_erasure_requests_overdue": "Open erasure requests past their due date (one month after receipt).",
         "filestore_inbox_events_total": "Events received on the inbox, by source and outcome.",
         // The process.
         "filestore_build_info": "Always 1; the labels name the build (version, Swift version).",

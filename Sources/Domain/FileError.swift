@@ -57,6 +57,7 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let eventTopicUnknown = Code("EVENT_TOPIC_UNKNOWN", "The inbox does not consume this event topic.")
         public static let retained = Code("RETAINED", "The file is under an unexpired retention class: it cannot be deleted or erased, and its retain-until date only moves later.")
         public static let legalHold = Code("LEGAL_HOLD", "The file is under legal hold: it cannot be deleted, erased or swept until the hold is lifted.")
+        public static let regionUnavailable = Code("REGION_UNAVAILABLE", "The tenant's data region has no blob store in this deployment; its bytes are never stored elsewhere.")
         public static let complianceNotConfigured = Code("COMPLIANCE_NOT_CONFIGURED", "Erasure needs the compliance key (FILESTORE_COMPLIANCE_KEYS), which this deployment has not set.")
 
         /// Every code, for documentation and tests.
@@ -67,7 +68,7 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
             rateLimited, quotaExceeded, uploadOffsetMismatch, uploadLocked, uploadExpired, uploadFinished,
             tusVersionUnsupported, unsupportedMediaType, chunkChecksumMismatch,
             webhookURLRefused, eventSignatureInvalid, eventInvalid, eventTopicUnknown,
-            retained, legalHold, complianceNotConfigured,
+            retained, legalHold, complianceNotConfigured, regionUnavailable,
         ]
     }
 

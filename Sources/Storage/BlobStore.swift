@@ -52,6 +52,9 @@ public protocol BlobStore: Sendable {
     /// A path where an engine may write a file to be stored with ``importFile(_:as:)`` (the local backend: on
     /// the store's own filesystem, so the import is a rename). The caller removes it if it is not imported.
     func scratchPath(suffix: String) -> String
+    /// ``scratchPath(suffix:)`` for bytes of `tenant`: a store that keeps tenants apart (``RegionalBlobStore``) puts
+    /// it where that tenant's bytes may be. Default: ``scratchPath(suffix:)``.
+    func scratchPath(suffix: String, tenant: TenantID) -> String
     /// Stores the finished file at `path` as `key` (atomic and durable, like ``put(_:body:limit:)``), consuming
     /// it, and returns its size and SHA-256.
     func importFile(_ path: String, as key: ObjectKey) async throws -> BlobInfo
@@ -71,6 +74,11 @@ public protocol BlobStore: Sendable {
     func composeParts(tenant: TenantID, upload: PrefixedID, length: Int64, to key: ObjectKey) async throws -> BlobInfo
     /// Drops every part of an upload (termination, expiry); none is not an error.
     func deletePartial(tenant: TenantID, upload: PrefixedID) async throws
+}
+
+extension BlobStore {
+    /// The default: ``scratchPath(suffix:)``, for a store that holds every tenant in one place.
+    public func scratchPath(suffix: String, tenant: TenantID) -> String { scratchPath(suffix: suffix) }
 }
 
 /// The body was longer than allowed; nothing was stored.

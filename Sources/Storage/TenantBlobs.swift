@@ -56,7 +56,7 @@ public struct TenantBlobs: Sendable {
         return try await store.importFile(path, as: key)
     }
 
-    public func scratchPath(suffix: String) -> String { store.scratchPath(suffix: suffix) }
+    public func scratchPath(suffix: String) -> String { store.scratchPath(suffix: suffix, tenant: tenant) }
 
     public func putPart<S: AsyncSequence & Sendable>(upload: PrefixedID, at offset: Int64, body: S, limit: Int64?,
                                                      checksum: ChunkChecksum?) async throws -> Int64 where S.Element == ByteBuffer {

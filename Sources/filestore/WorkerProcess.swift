@@ -43,9 +43,9 @@ struct FilestoreProcess {
         let tls = try configuration.tls.makeStore()
         // Refuse to run against a database that is behind this build.
         try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, hint: FilestoreSchema.migrateHint, logger: logger)
-        let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs) : nil
         let compliance = try complianceConfiguration(configuration)
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
+        let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs, postgres: postgres) : nil
         var services: [any Service] = [postgres]
         // One LISTEN connection per process: the workers' wake-ups and the API's download-cache invalidations.
         let notifier = worker == nil && api == nil ? nil
@@ -69,7 +69,7 @@ struct FilestoreProcess {
                 systemDatabase = SystemDatabase(postgres: systemPostgres, logger: makeLogger("filestore.system"))
             }
             let webhooks = WebhookParts(registry: &registry, configuration: configuration, postgres: postgres, system: systemDatabase,
-                                        queues: worker.queues.map(\.name), blobs: try blobs ?? makeBlobStore(configuration.blobs))
+                                        queues: worker.queues.map(\.name), blobs: try blobs ?? makeBlobStore(configuration.blobs, postgres: postgres))
             services += webhooks.services
             // The compliance handlers (erasure, offboarding, audit sealing, the retention sweep) on maintenance workers.
             var complianceTasks: [any LeaderTask] = []
@@ -160,10 +160,22 @@ struct FilestoreProcess {
     }
 }
 
-/// The blob store of this process, built once from configuration and shared by the API and every handler.
-func makeBlobStore(_ blobs: FilestoreConfiguration.Blobs) throws -> any BlobStore {
+/// The blob store of this process, built once from configuration and shared by the API and every handler: the local
+/// store, or with `FILESTORE_BLOB_REGIONS` one local store per region (data residency), a tenant's region read from
+/// its row through `postgres` (commands that touch no bytes pass none).
+func makeBlobStore(_ blobs: FilestoreConfiguration.Blobs, postgres: PostgresClient? = nil) throws -> any BlobStore {
     // Its own threads (most of their time is spent in fsync): see LocalBlobStore.defaultIOThreads.
-    try LocalBlobStore(root: blobs.directoryURL, pool: LocalBlobStore.makeIOPool())
+    let pool = LocalBlobStore.makeIOPool()
+    guard !blobs.regions.isEmpty else { return try LocalBlobStore(root: blobs.directoryURL, pool: pool) }
+    var stores: [String: any BlobStore] = ["local": try LocalBlobStore(root: blobs.directoryURL, pool: pool)]
+    for (region, folder) in blobs.regions { stores[region] = try LocalBlobStore(root: URL(fileURLWithPath: folder), pool: pool) }
+    let logger = makeLogger("filestore.regions")
+    return RegionalBlobStore(stores: stores) { tenant in
+        guard let postgres else { throw FileError(.regionUnavailable, "this command reads no tenant's region") }
+        return try await TenantDatabase(postgres: postgres, logger: logger).transaction(tenant) {
+            try await TenantRepository(logger: logger).region(tenant, on: $0)
+        }
+    }
 }
 
 /// The file API's keys, URL signer and rate limiter, built from configuration (missing keys stop the process).

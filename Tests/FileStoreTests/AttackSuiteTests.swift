@@ -76,11 +76,21 @@ struct SeededRandom: RandomNumberGenerator {
                     VALUES (\(webhookID), 'acme', 'https://hooks.example.com/in', '{file.*}', 'whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0')
                     """, logger: TestDatabase.logger)
             }
+            // An acme erasure request, for the erasure routes' ids.
+            let requestID = PrefixedID(.erasure).description
+            try await h.env.postgres.withTransaction(logger: TestDatabase.logger) { tx in
+                try await tx.query("SELECT set_config('app.tenant_id', 'acme', true)", logger: TestDatabase.logger)
+                try await tx.query("""
+                    INSERT INTO erasure_requests (id, tenant_id, subject_id, subject_hash, reason, source, requested_by, due_at)
+                    VALUES (\(requestID), 'acme', 'person-1', 'h', 'r', 'api', 'dpo', now() + interval '30 days')
+                    """, logger: TestDatabase.logger)
+            }
             let globex = try await h.token("globex", Scope.allCases)
             let routes = table.routes.filter { $0.path.contains("{id}") }
             #expect(routes.count >= 9, "\(routes)")
             for route in routes {
-                let id = route.path.hasPrefix("/v1/uploads") ? uploadID : route.path.hasPrefix("/v1/webhooks") ? webhookID : fileID
+                let id = route.path.hasPrefix("/v1/uploads") ? uploadID : route.path.hasPrefix("/v1/webhooks") ? webhookID
+                    : route.path.hasPrefix("/v1/erasure-requests") ? requestID : fileID
                 let uri = route.path.replacingOccurrences(of: "{id}", with: id)
                 var extra: [HTTPField.Name: String] = [.contentType: "application/json", Self.tus: "1.0.0"]
                 let tusPatch = route.method == "PATCH" && id == uploadID
@@ -88,7 +98,7 @@ struct SeededRandom: RandomNumberGenerator {
                     extra[.contentType] = "application/offset+octet-stream"
                     extra[HTTPField.Name("Upload-Offset")!] = "0"
                 }
-                let body = tusPatch ? ByteBuffer(string: "stolen") : ByteBuffer(string: #"{"reason": "probe", "ttl_seconds": 60, "enabled": false}"#)
+                let body = tusPatch ? ByteBuffer(string: "stolen") : ByteBuffer(string: #"{"reason": "probe", "ttl_seconds": 60, "enabled": false, "class": "standard", "subjects": []}"#)
                 let method = HTTPRequest.Method(route.method)!
                 // The other tenant's own token: the id does not exist for it.
                 try await client.execute(uri: uri, method: method, headers: h.headers(globex, extra), body: body) { (response: TestResponse) throws in

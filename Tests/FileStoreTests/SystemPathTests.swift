@@ -13,12 +13,16 @@ import Testing
     static let functions = ["filestore_system.tenants", "filestore_system.tenants_with_expired_uploads",
                             "filestore_system.tenants_with_expired_idempotency_keys",
                             // The webhook relay's (migration 0012).
-                            "filestore_system.tenants_with_webhook_work", "filestore_system.webhook_stats"]
+                            "filestore_system.tenants_with_webhook_work", "filestore_system.webhook_stats",
+                            // Compliance's (migration 0013).
+                            "filestore_system.tenants_with_expired_retention", "filestore_system.tenants_with_unsealed_audit",
+                            "filestore_system.erasure_stats"]
     /// A call of `function` with arguments of its signature.
     static func call(_ function: String) -> String {
         switch function {
         case "filestore_system.tenants_with_webhook_work": "SELECT \(function)(NULL, 10, interval '0')"
         case "filestore_system.webhook_stats": "SELECT * FROM \(function)()"
+        case "filestore_system.erasure_stats": "SELECT * FROM \(function)(interval '5 days')"
         default: "SELECT \(function)(NULL, 10)"
         }
     }

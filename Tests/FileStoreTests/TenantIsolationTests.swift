@@ -58,6 +58,19 @@ import Testing
             try await tx.query("""
                 INSERT INTO inbox_events (source, event_id, tenant_id, topic) VALUES ('billing', \(event), \(tenant), 'tenant.plan_changed.v1')
                 """, logger: TestDatabase.logger)
+            // Compliance (migration 0013).
+            let request = PrefixedID(.erasure).description
+            try await tx.query("INSERT INTO file_subjects (tenant_id, file_id, subject_id, role) VALUES (\(tenant), \(file), 'person-1', 'uploader')",
+                               logger: TestDatabase.logger)
+            try await tx.query("INSERT INTO retention_classes (tenant_id, name, duration_months) VALUES (\(tenant), 'short', 1)", logger: TestDatabase.logger)
+            try await tx.query("""
+                INSERT INTO erasure_requests (id, tenant_id, subject_id, subject_hash, reason, source, requested_by, due_at)
+                VALUES (\(request), \(tenant), 'person-1', 'h', 'r', 'api', 'dpo', now() + interval '30 days')
+                """, logger: TestDatabase.logger)
+            try await tx.query("""
+                INSERT INTO erasure_items (request_id, tenant_id, store, item, method, verification) VALUES (\(request), \(tenant), 's', 'i', 'deleted', 'v')
+                """, logger: TestDatabase.logger)
+            try await tx.query("INSERT INTO audit_chain_heads (tenant_id, chain_seq, hash) VALUES (\(tenant), 0, 'h')", logger: TestDatabase.logger)
         }
     }
 
