@@ -191,8 +191,8 @@ public struct Erasure: Sendable {
             try await store.deletePartial(upload: upload)
             items.append(ErasureItem(store: blobStore, item: "tenants/\(tenant.value)/uploads/\(upload)", method: .deleted, verification: "parts: none"))
         }
-        // The rows: erased, described by nothing but their id and state; everything that mentions them goes.
-        let fileIDs = files.map(\.id.description)
+        // The rows: erased, described by nothing but their id and state (what else mentions them goes in one pass
+        // per request, ``traces(_:subject:jobID:)``).
         try await core.database.transaction(tenant) { tx in
             for file in files {
                 try await core.fileRepository.transition(file.id, on: .erased, actor: "job:dsr.erase", requestID: nil, traceContext: nil,
@@ -203,21 +203,6 @@ public struct Erasure: Sendable {
                 try await core.fileRepository.markPurged(file.id, on: tx)
                 items.append(ErasureItem(store: "postgres:files", item: file.id.description, method: .overwritten,
                                          verification: "row in state erased; name, types, size, digest, metadata: null"))
-            }
-            if !files.isEmpty {
-                let outbox = try await repository.redactOutbox(files: fileIDs, on: tx)
-                let attempts = try await repository.redactWebhookAttempts(files: fileIDs, on: tx)
-                let keys = try await repository.deleteIdempotencyRecords(mentioning: fileIDs, on: tx)
-                let uploadRows = try await repository.deleteUploads(files: fileIDs, subject: nil, on: tx)
-                let jobs = try await core.jobs.eraseJobs(tenantID: tenant.value, mentioning: fileIDs, except: nil, on: tx)
-                items.append(contentsOf: [
-                    ErasureItem(store: "postgres:outbox_events", item: "payloads of \(files.count) files: \(outbox)", method: .overwritten,
-                                verification: "size, sha256: absent"),
-                    ErasureItem(store: "postgres:webhook_attempts", item: "response excerpts: \(attempts)", method: .overwritten, verification: "null"),
-                    ErasureItem(store: "postgres:idempotency_keys", item: "stored responses: \(keys)", method: .deleted, verification: "select: 0 rows"),
-                    ErasureItem(store: "postgres:uploads", item: "upload rows: \(uploadRows.count)", method: .deleted, verification: "select: 0 rows"),
-                    ErasureItem(store: "postgres:jobkit.jobs", item: "queue rows: \(jobs)", method: .deleted, verification: "select: 0 rows"),
-                ])
             }
             for (file, basis) in kept {
                 items.append(ErasureItem(store: "postgres:files", item: file.id.description, method: .kept, basis: basis,
@@ -248,6 +233,23 @@ public struct Erasure: Sendable {
         }
         try await core.audit.sealAll(tenant: tenant)
         try await core.database.transaction(tenant) { tx in
+            // Everything that mentions the erased files, once per request (each a single pass, the ids hash-joined).
+            let fileIDs = try await repository.erasedFiles(of: id, on: tx)
+            if !fileIDs.isEmpty, request.scope == .subject {
+                let outbox = try await repository.redactOutbox(files: fileIDs, on: tx)
+                let attempts = try await repository.redactWebhookAttempts(files: fileIDs, on: tx)
+                let keys = try await repository.deleteIdempotencyRecords(mentioning: fileIDs, on: tx)
+                let uploadRows = try await repository.deleteUploads(files: fileIDs, subject: nil, on: tx)
+                let jobs = try await core.jobs.eraseJobs(tenantID: tenant.value, argument: "file_id", in: fileIDs, except: jobID, on: tx)
+                items.append(contentsOf: [
+                    ErasureItem(store: "postgres:outbox_events", item: "event payloads of \(fileIDs.count) files: \(outbox)", method: .overwritten,
+                                verification: "size, sha256: absent"),
+                    ErasureItem(store: "postgres:webhook_attempts", item: "response excerpts: \(attempts)", method: .overwritten, verification: "null"),
+                    ErasureItem(store: "postgres:idempotency_keys", item: "stored responses: \(keys)", method: .deleted, verification: "select: 0 rows"),
+                    ErasureItem(store: "postgres:uploads", item: "upload rows: \(uploadRows.count)", method: .deleted, verification: "select: 0 rows"),
+                    ErasureItem(store: "postgres:jobkit.jobs", item: "queue rows of the files: \(jobs)", method: .deleted, verification: "select: 0 rows"),
+                ])
+            }
             if request.scope == .tenant {
                 let uploads = try await repository.deleteAllUploads(on: tx)
                 let jobs = try await core.jobs.eraseAllJobs(tenantID: tenant.value, except: jobID, on: tx)

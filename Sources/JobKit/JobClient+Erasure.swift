@@ -23,6 +23,22 @@ extension JobClient {
         return 0
     }
 
+    /// Deletes the jobs of `tenantID` whose args name one of `values` under `key` (e.g. `file_id`: the jobs of those
+    /// files), in any state, except `except`. One pass, the values hash-joined. Returns how many rows went.
+    @discardableResult
+    public func eraseJobs(tenantID: String, argument key: String, in values: [String], except: Int64? = nil,
+                          on connection: PostgresConnection) async throws -> Int {
+        guard !values.isEmpty else { return 0 }
+        let rows = try await connection.query("""
+            WITH v AS (SELECT DISTINCT unnest(\(values)::text[]) AS value),
+            gone AS (DELETE FROM jobkit.jobs j USING v WHERE j.tenant_id = \(tenantID) AND j.args ->> \(key) = v.value
+                       AND j.id IS DISTINCT FROM \(except) RETURNING 1)
+            SELECT count(*)::bigint FROM gone
+            """, logger: logger)
+        for try await n in rows.decode(Int64.self) { return Int(n) }
+        return 0
+    }
+
     /// Deletes every job of `tenantID` except `except` (tenant offboarding). Returns how many rows went.
     @discardableResult
     public func eraseAllJobs(tenantID: String, except: Int64? = nil, on connection: PostgresConnection) async throws -> Int {

@@ -119,8 +119,9 @@ public struct ErasureRepository: Sendable {
     /// Removes size and digest from the outbox payloads of `files` (delivered or not); returns how many.
     public func redactOutbox(files: [String], on tx: PostgresConnection) async throws -> Int {
         try await count(tx.query("""
-            WITH c AS (UPDATE outbox_events SET payload = payload - 'sha256' - 'size' - 'name'
-                       WHERE aggregate_id = ANY(\(files)::text[]) AND (payload ? 'sha256' OR payload ? 'size' OR payload ? 'name') RETURNING 1)
+            WITH f AS (SELECT DISTINCT unnest(\(files)::text[]) AS id),
+            c AS (UPDATE outbox_events o SET payload = o.payload - 'sha256' - 'size' - 'name' FROM f
+                  WHERE o.aggregate_id = f.id AND (o.payload ? 'sha256' OR o.payload ? 'size' OR o.payload ? 'name') RETURNING 1)
             SELECT count(*)::bigint FROM c
             """, logger: logger))
     }
@@ -128,19 +129,24 @@ public struct ErasureRepository: Sendable {
     /// Clears the response excerpts and errors of webhook attempts that delivered events of `files`.
     public func redactWebhookAttempts(files: [String], on tx: PostgresConnection) async throws -> Int {
         try await count(tx.query("""
-            WITH c AS (UPDATE webhook_attempts a SET response_prefix = NULL, error = NULL
-                       WHERE (a.response_prefix IS NOT NULL OR a.error IS NOT NULL)
-                         AND a.event_id IN (SELECT o.id FROM outbox_events o WHERE o.aggregate_id = ANY(\(files)::text[])) RETURNING 1)
+            WITH f AS (SELECT DISTINCT unnest(\(files)::text[]) AS id),
+            e AS (SELECT o.id FROM outbox_events o JOIN f ON o.aggregate_id = f.id),
+            c AS (UPDATE webhook_attempts a SET response_prefix = NULL, error = NULL FROM e
+                  WHERE a.event_id = e.id AND (a.response_prefix IS NOT NULL OR a.error IS NOT NULL) RETURNING 1)
             SELECT count(*)::bigint FROM c
             """, logger: logger))
     }
 
-    /// Deletes idempotency records whose stored response mentions any of `values` (file ids); returns how many.
-    public func deleteIdempotencyRecords(mentioning values: [String], on tx: PostgresConnection) async throws -> Int {
+    /// Deletes idempotency records whose stored response or location names any of `files` (file ids, `med_…`, as
+    /// every stored file answer does); returns how many. One pass over the tenant's records, the ids hash-joined.
+    public func deleteIdempotencyRecords(mentioning files: [String], on tx: PostgresConnection) async throws -> Int {
         try await count(tx.query("""
-            WITH c AS (DELETE FROM idempotency_keys k WHERE k.body IS NOT NULL
-                         AND EXISTS (SELECT 1 FROM unnest(\(values)::text[]) AS v WHERE position(convert_to(v, 'UTF8') IN k.body) > 0)
-                       RETURNING 1)
+            WITH f AS (SELECT DISTINCT unnest(\(files)::text[]) AS id),
+            named AS (
+              SELECT k.key, m[1] AS id FROM idempotency_keys k,
+                LATERAL regexp_matches(coalesce(k.location, '') || ' ' || coalesce(convert_from(k.body, 'UTF8'), ''),
+                                       '(med_[0-7][0-9A-HJKMNP-TV-Z]{25})', 'g') AS m),
+            c AS (DELETE FROM idempotency_keys k USING named n JOIN f ON f.id = n.id WHERE k.key = n.key RETURNING 1)
             SELECT count(*)::bigint FROM c
             """, logger: logger))
     }
@@ -148,8 +154,8 @@ public struct ErasureRepository: Sendable {
     /// Upload rows (tus) of `files`, or unfinished ones of `subject`: their ids (to drop staged parts) — deleted.
     public func deleteUploads(files: [String], subject: String?, on tx: PostgresConnection) async throws -> [(id: PrefixedID, unfinished: Bool)] {
         let rows = try await tx.query("""
-            DELETE FROM uploads WHERE file_id = ANY(\(files)::text[])
-              OR (\(subject)::text IS NOT NULL AND \(subject) = ANY(subjects))
+            DELETE FROM uploads u WHERE u.file_id IN (SELECT unnest(\(files)::text[]))
+              OR (\(subject)::text IS NOT NULL AND \(subject) = ANY(u.subjects))
             RETURNING id, completed_at IS NULL
             """, logger: logger)
         var out: [(id: PrefixedID, unfinished: Bool)] = []
@@ -233,6 +239,16 @@ public struct ErasureRepository: Sendable {
 }
 
 extension ErasureRepository {
+    /// The files this request erased so far (their `postgres:files` items), for the once-per-request passes.
+    public func erasedFiles(of request: PrefixedID, on tx: PostgresConnection) async throws -> [String] {
+        let rows = try await tx.query("""
+            SELECT item FROM erasure_items WHERE request_id = \(request.description) AND store = 'postgres:files' AND method = 'overwritten'
+            """, logger: logger)
+        var out: [String] = []
+        for try await id in rows.decode(String.self) { out.append(id) }
+        return out
+    }
+
     /// The last file id a finished batch of the request dealt with.
     public func cursor(of id: PrefixedID, on tx: PostgresConnection) async throws -> PrefixedID? {
         let rows = try await tx.query("SELECT cursor FROM erasure_requests WHERE id = \(id.description)", logger: logger)
