@@ -11,13 +11,14 @@ import Synchronization
 public final class RegionalBlobStore: BlobStore {
     /// The stores by region name.
     public let stores: [String: any BlobStore]
-    let lookup: @Sendable (TenantID) async throws -> String
+    let lookup: @Sendable (TenantID) async throws -> String?
     let cache = Mutex<[TenantID: String]>([:])
 
     /// - Parameters:
     ///   - stores: one store per region (`FILESTORE_BLOB_REGIONS`).
-    ///   - lookup: the tenant's region (its row's `region`; a tenant without a row yet has the default `local`).
-    public init(stores: [String: any BlobStore], lookup: @escaping @Sendable (TenantID) async throws -> String) {
+    ///   - lookup: the tenant's region (its row's `region`); `nil` for a tenant without a row yet, which is in the
+    ///     default region `local` until it is provisioned (not remembered, so the provisioned region takes over).
+    public init(stores: [String: any BlobStore], lookup: @escaping @Sendable (TenantID) async throws -> String?) {
         self.stores = stores
         self.lookup = lookup
     }
@@ -27,9 +28,11 @@ public final class RegionalBlobStore: BlobStore {
         let region: String
         if let known = cache.withLock({ $0[tenant] }) {
             region = known
+        } else if let found = try await lookup(tenant) {
+            region = found
+            cache.withLock { $0[tenant] = found }
         } else {
-            region = try await lookup(tenant)
-            cache.withLock { $0[tenant] = region }
+            region = "local"
         }
         guard let store = stores[region] else {
             throw FileError(.regionUnavailable, "tenant \(tenant)'s region '\(region)' has no blob store here (regions: \(stores.keys.sorted().joined(separator: ", ")))")

@@ -51,11 +51,11 @@ public struct TenantRepository: Sendable {
         return Quota(bytes: nil, files: nil)
     }
 
-    /// The tenant's region (`local`, the column's default, for a tenant without a row yet).
-    public func region(_ tenant: TenantID, on tx: PostgresConnection) async throws -> String {
+    /// The tenant's region, or `nil` for a tenant without a row yet (it gets the column's default, `local`).
+    public func region(_ tenant: TenantID, on tx: PostgresConnection) async throws -> String? {
         let rows = try await tx.query("SELECT region FROM tenants WHERE id = \(tenant.value)", logger: logger)
         for try await region in rows.decode(String.self) { return region }
-        return "local"
+        return nil
     }
 
     /// The transaction's tenant's usage (row-level security scopes the count).
