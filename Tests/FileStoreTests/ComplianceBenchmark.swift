@@ -50,7 +50,7 @@ struct ComplianceBenchmark {
                     let root = FileManager.default.temporaryDirectory.appendingPathComponent("bench-compliance-\(UUID())")
                     defer { try? FileManager.default.removeItem(at: root) }
                     var configuration = FileCoreConfiguration()
-                    configuration.compliance.keys = try ComplianceKeys([("bench", "bench-compliance-key-0123456789abcdef012345")])
+                    configuration.compliance.keys = try ComplianceKeys([("bench", String(repeating: "b", count: 40))])
                     let core = FileCore(database: TenantDatabase(postgres: app, logger: TestDatabase.logger), blobs: try LocalBlobStore(root: root),
                                         configuration: configuration)
                     let system = SystemDatabase(postgres: systemPostgres, logger: TestDatabase.logger)

@@ -21,7 +21,7 @@ import Testing
 /// published key (and fails once altered), the held file and the retained invoice are kept and listed, and the
 /// audit chain still verifies with the subject's actor rows redacted.
 @Suite struct ErasureProofTests {
-    static let complianceSecret = "compliance-key-0123456789abcdef0123456789"
+    static let complianceSecret = String(repeating: "c", count: 40)
     static let alice = "alice.private@example.com"
 
     static func configuration() throws -> APIConfiguration {
@@ -242,5 +242,5 @@ extension HTTPField.Name {
 
 /// A public key that is not the service's.
 enum Curve25519PublicKeyOfOtherKey {
-    static let value = (try? ComplianceKeys([("x", "another-key-0123456789abcdef0123456789")]))?.current.publicKeyBase64 ?? ""
+    static let value = (try? ComplianceKeys([("x", String(repeating: "x", count: 40))]))?.current.publicKeyBase64 ?? ""
 }

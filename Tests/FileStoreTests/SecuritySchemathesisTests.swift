@@ -21,7 +21,7 @@ import Testing
             defer { try? FileManager.default.removeItem(at: work) }
             let settings = ["FILESTORE_JWT_KEYS": "k1=schemathesis-key-0123456789abcdef0123", "FILESTORE_URL_KEYS": "u1=schemathesis-url-0123456789abcdef0123",
                             "FILESTORE_BLOB_DIR": work.appendingPathComponent("blobs").path, "FILESTORE_RATE_LIMITS": "off",
-                            "FILESTORE_COMPLIANCE_KEYS": "c1=schemathesis-compliance-0123456789abcdef"]
+                            "FILESTORE_COMPLIANCE_KEYS": "c1=" + String(repeating: "s", count: 40)]
             let token = try await FilestoreBinary.run(["token", "issue", "--tenant", "fuzz", "--scope", "files:read", "files:write", "compliance:admin", "webhooks:admin",
                                                        "--ttl", "2h"], database: app, env: settings).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let taken = try OccupiedPort()
