@@ -1,4 +1,5 @@
 import API
+import Console
 import Domain
 import FileCore
 import FilestoreConfig
@@ -122,6 +123,13 @@ struct FilestoreProcess {
                                 configuration: coreConfiguration, downloadCache: downloadCache)
             let router = makeFileAPIRouter(core: core, configuration: apiConfiguration, keys: api.keys, signer: api.signer, ops: ops,
                                            limiter: api.limiter)
+            // The SRE console under /admin (docs/CONSOLE.md), on the same listener, sharing the LISTEN notifier.
+            var consoleConfiguration = ConsoleConfiguration()
+            consoleConfiguration.secureCookies = tls != nil
+            let console = try Console(postgres: postgres, keys: api.keys, notifier: notifier, configuration: consoleConfiguration,
+                                      logger: makeLogger("filestore.console"))
+            console.add(to: router)
+            services += console.services
             let app = Application(router: router, server: server, configuration: .init(address: .hostname(http.host, port: http.port)),
                                   logger: httpLogger)
             services.append(ListenerService(listener: app, host: http.host, port: http.port, flag: "--api-port", setting: "FILESTORE_HTTP_PORT"))
