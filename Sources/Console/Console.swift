@@ -27,6 +27,7 @@ public struct Console: Sendable {
     let redactor: Redactor
     let bulk: BulkRunner
     let logger: Logger
+    let apiRoutes = ConsoleRouteList()
 
     /// - Parameter notifier: the process's one LISTEN connection; the live feed subscribes to it once.
     public init(postgres: PostgresClient, keys: TokenKeys, notifier: Notifier?, configuration: ConsoleConfiguration = ConsoleConfiguration(),
