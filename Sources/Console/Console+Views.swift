@@ -10,7 +10,7 @@ extension Console {
     /// The overview: every queue's depth by state, oldest available age, controls, and throughput over the last
     /// hour and week from the persisted rollups.
     func overviewValues(now: Date = Date()) async throws -> [String: Any] {
-        async let queues = jobs.queues()
+        async let queues = jobs.queueDepths()
         async let hour = repository.throughput(since: now.addingTimeInterval(-3600))
         async let week = repository.throughput(since: now.addingTimeInterval(-7 * 86400))
         let (q, h, w) = try await (queues, hour, week)
@@ -18,6 +18,7 @@ extension Console {
             var row = Self.queueRow(queue)
             let hq = h[queue.name], wq = w[queue.name]
             row["hourCompleted"] = hq?.completed ?? 0
+            row["hourCancelled"] = hq?.cancelled ?? 0
             row["hourDiscarded"] = hq?.discarded ?? 0
             row["hourFailureRate"] = percent(hq?.failureRate ?? 0)
             row["weekCompleted"] = wq?.completed ?? 0
@@ -28,12 +29,15 @@ extension Console {
         return ["title": "Overview", "queues": rows, "generatedAt": isoTime(now)!]
     }
 
+    /// The states the overview counts (``JobClient/queueDepths()``): waiting, running and dead letters.
+    static let depthStates: [JobState] = [.available, .scheduled, .running, .retryable, .discarded]
+
     /// A queue's live row: counts by state, oldest available age, controls.
     static func queueRow(_ queue: JobClient.QueueSummary) -> [String: Any] {
         var row: [String: Any] = ["name": queue.name, "paused": queue.paused, "hasLimit": queue.globalLimit != nil,
                                   "limit": queue.globalLimit.map(String.init) ?? "",
                                   "oldest": ageText(queue.oldestAvailableAgeSeconds) ?? "–"]
-        for state in JobState.allCases { row[state.rawValue] = queue.counts[state.rawValue] ?? 0 }
+        for state in Self.depthStates { row[state.rawValue] = queue.counts[state.rawValue] ?? 0 }
         return row
     }
 

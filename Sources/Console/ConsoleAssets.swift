@@ -56,7 +56,7 @@ enum ConsoleAssets {
       source.addEventListener('queues', function (event) {
         var data = JSON.parse(event.data);
         data.queues.forEach(function (q) {
-          ['available', 'scheduled', 'running', 'retryable', 'completed', 'cancelled', 'discarded', 'oldest'].forEach(function (s) {
+          ['available', 'scheduled', 'running', 'retryable', 'discarded', 'oldest'].forEach(function (s) {
             var cell = document.querySelector('td[data-q="' + CSS.escape(q.name) + '"][data-s="' + s + '"]');
             if (cell) { cell.textContent = String(q[s]); }
           });

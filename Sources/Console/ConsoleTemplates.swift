@@ -61,18 +61,17 @@ struct ConsoleTemplates: Sendable {
         <h1>Queues</h1>
         <p class="live" id="live" data-live="/admin/events">live: <span id="live-state">connecting</span> · updated <span id="live-at">{{generatedAt}}</span></p>
         <table class="grid" id="queues"><thead><tr><th>queue</th><th>available</th><th>scheduled</th><th>running</th><th>retryable</th>
-        <th>completed</th><th>cancelled</th><th>discarded</th><th>oldest available</th><th>last hour done / failed</th><th>last week done / failed</th><th>controls</th></tr></thead>
+        <th>discarded</th><th>oldest available</th><th>last hour done / cancelled / failed</th><th>last week done / failed</th><th>controls</th></tr></thead>
         <tbody>{{#queues}}<tr data-queue="{{name}}"><td><a href="/admin/jobs?queue={{name}}">{{name}}</a>{{#paused}} <span class="badge paused">paused</span>{{/paused}}{{#hasLimit}} <span class="badge">limit {{limit}}</span>{{/hasLimit}}</td>
         <td data-q="{{name}}" data-s="available">{{available}}</td><td data-q="{{name}}" data-s="scheduled">{{scheduled}}</td>
         <td data-q="{{name}}" data-s="running">{{running}}</td><td data-q="{{name}}" data-s="retryable">{{retryable}}</td>
-        <td data-q="{{name}}" data-s="completed">{{completed}}</td><td data-q="{{name}}" data-s="cancelled">{{cancelled}}</td>
         <td data-q="{{name}}" data-s="discarded">{{discarded}}</td><td data-q="{{name}}" data-s="oldest">{{oldest}}</td>
-        <td>{{hourCompleted}} / {{hourDiscarded}} ({{hourFailureRate}})</td><td>{{weekCompleted}} / {{weekDiscarded}} ({{weekFailureRate}})</td>
+        <td>{{hourCompleted}} / {{hourCancelled}} / {{hourDiscarded}} ({{hourFailureRate}})</td><td>{{weekCompleted}} / {{weekDiscarded}} ({{weekFailureRate}})</td>
         <td>{{^readOnly}}<form method="post" action="/admin/queues/{{name}}/{{#paused}}resume{{/paused}}{{^paused}}pause{{/paused}}" class="inline">
         <input type="hidden" name="csrf" value="{{csrf}}"><button id="{{#paused}}resume{{/paused}}{{^paused}}pause{{/paused}}-{{name}}">{{#paused}}Resume{{/paused}}{{^paused}}Pause{{/paused}}</button></form>
         <form method="post" action="/admin/queues/{{name}}/limit" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
         <input name="limit" size="4" placeholder="limit" value="{{limit}}"><button>Set</button></form>{{/readOnly}}</td></tr>{{/queues}}
-        {{^queues}}<tr><td colspan="12">No queues yet.</td></tr>{{/queues}}</tbody></table>
+        {{^queues}}<tr><td colspan="10">No queues yet.</td></tr>{{/queues}}</tbody></table>
         """,
         "jobs": """
         <h1>Jobs</h1>

@@ -84,9 +84,9 @@ public final class LiveFeed: Service, Sendable {
         }
     }
 
-    /// One `queues` event: every queue's counts by state, oldest available age and controls.
+    /// One `queues` event: every queue's depth by state (``JobClient/queueDepths()``), oldest available age and controls.
     func snapshot() async throws -> ByteBuffer {
-        let queues = try await jobs.queues().map { Console.queueRow($0) }
+        let queues = try await jobs.queueDepths().map { Console.queueRow($0) }
         let json = jsonText(["queues": queues, "at": isoTime(Date())!])
         return ByteBuffer(string: "event: queues\ndata: \(json)\n\n")
     }

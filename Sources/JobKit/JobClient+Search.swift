@@ -253,12 +253,10 @@ extension PostgresQuery.StringInterpolation {
 
     /// The WHERE condition of a ``JobClient/JobSearch`` (every field optional), with bindings.
     mutating func appendInterpolation(jobSearch s: JobClient.JobSearch) {
-        let states = s.states.map(\.rawValue)
-        appendLiteral("(cardinality(")
-        appendInterpolation(states)
-        appendLiteral("::text[]) = 0 OR state::text = ANY (")
-        appendInterpolation(states)
-        appendLiteral("::text[])) AND (")
+        // The states inline, as literals of the closed enum (never caller text), so that the planner can prove a
+        // partial index's predicate (`state = 'discarded'`) from them.
+        let states = Set(s.states).map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        appendLiteral(states.isEmpty ? "true AND (" : "state IN (\(states)) AND (")
         appendInterpolation(s.queue)
         appendLiteral("::text IS NULL OR queue = ")
         appendInterpolation(s.queue)
@@ -287,5 +285,36 @@ extension PostgresQuery.StringInterpolation {
         appendLiteral("::text IS NULL OR errors -> -1 ->> 'error' = ")
         appendInterpolation(s.lastError)
         appendLiteral(")")
+    }
+}
+
+extension JobClient {
+    /// Every queue's depth as an overview needs it, without reading finished jobs: the waiting and running
+    /// states (each through its partial index), the dead-letter queue (`discarded`, through the finished-jobs
+    /// index), the oldest available job's age and the controls. `completed` and `cancelled` are not counted
+    /// here (a busy table holds millions of them until pruned): throughput comes from the caller's rollups.
+    public func queueDepths() async throws -> [QueueSummary] {
+        var byName: [String: QueueSummary] = [:]
+        let controls = try await postgres.query("SELECT name, paused, global_limit FROM jobkit.queues", logger: logger)
+        for try await (name, paused, limit) in controls.decode((String, Bool, Int32?).self) {
+            byName[name] = QueueSummary(name: name, paused: paused, globalLimit: limit.map(Int.init), counts: [:])
+        }
+        let rows = try await postgres.query("""
+            SELECT queue, 'available', count(*)::int8, extract(epoch FROM now() - min(scheduled_at))::float8
+              FROM jobkit.jobs WHERE state = 'available' GROUP BY queue
+            UNION ALL
+            SELECT queue, state::text, count(*)::int8, NULL FROM jobkit.jobs WHERE state IN ('scheduled', 'retryable') GROUP BY 1, 2
+            UNION ALL
+            SELECT queue, 'running', count(*)::int8, NULL FROM jobkit.jobs WHERE state = 'running' GROUP BY queue
+            UNION ALL
+            SELECT queue, 'discarded', count(*)::int8, NULL FROM jobkit.jobs WHERE state = 'discarded' GROUP BY queue
+            """, logger: logger)
+        for try await (queue, state, n, age) in rows.decode((String, String, Int64, Double?).self) {
+            var s = byName[queue] ?? QueueSummary(name: queue, paused: false, globalLimit: nil, counts: [:])
+            s.counts[state] = Int(n)
+            if let age { s.oldestAvailableAgeSeconds = age }
+            byName[queue] = s
+        }
+        return byName.values.sorted { $0.name < $1.name }
     }
 }
