@@ -69,6 +69,7 @@ extension Console {
                 Self.json(try await self.scheduleAction(context.parameters.get("verb") ?? "", name: context.parameters.get("name") ?? "", session: s).values)
             }
         }
+        addWebhookAPI(on)
         on(.get, "audit") { request, _ in try await self.read(request) { _ in Self.json(try await self.auditValues()) } }
     }
 

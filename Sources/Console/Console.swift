@@ -10,7 +10,7 @@ import ServiceLifecycle
 import Storage
 
 /// The SRE console under `/admin`: sign-in with a bearer token for a session cookie, server-rendered pages
-/// (overview, jobs, job, dead-letter queue, schedules, audit), the admin JSON API under `/admin/api` behind
+/// (overview, jobs, job, dead-letter queue, schedules, webhooks, audit), the admin JSON API under `/admin/api` behind
 /// them, and live overview updates by server-sent events. Every operator action is audited.
 ///
 /// Build one per process and ``add(to:)`` its routes to the file API's router; run ``services`` in the
@@ -20,6 +20,7 @@ public struct Console: Sendable {
     let jobs: JobClient
     let repository: ConsoleRepository
     let schedules: ScheduleStore
+    let tenants: TenantDatabase
     let keys: TokenKeys
     let live: LiveFeed
     let rollup: RollupService
@@ -37,6 +38,7 @@ public struct Console: Sendable {
         self.jobs = JobClient(postgres: postgres, logger: logger)
         self.repository = ConsoleRepository(postgres: postgres, logger: logger)
         self.schedules = ScheduleStore(postgres: postgres, logger: logger)
+        self.tenants = TenantDatabase(postgres: postgres, logger: logger)
         self.keys = keys
         self.logger = logger
         self.templates = try ConsoleTemplates()
@@ -61,6 +63,7 @@ public struct Console: Sendable {
         addAssets(to: admin)
         addAccess(to: admin)
         addPages(to: admin)
+        addWebhookPages(to: admin)
         addAPI(to: admin.group("api"))
     }
 }

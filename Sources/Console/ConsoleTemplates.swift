@@ -41,6 +41,7 @@ struct ConsoleTemplates: Sendable {
         <a href="/admin/jobs"{{#page_jobs}} class="on"{{/page_jobs}}>Jobs</a>
         <a href="/admin/dlq"{{#page_dlq}} class="on"{{/page_dlq}}>Dead letters</a>
         <a href="/admin/schedules"{{#page_schedules}} class="on"{{/page_schedules}}>Schedules</a>
+        <a href="/admin/webhooks"{{#page_webhooks}} class="on"{{/page_webhooks}}>Webhooks</a>
         <a href="/admin/audit"{{#page_audit}} class="on"{{/page_audit}}>Audit</a></nav>
         <span class="who">{{who}}{{#readOnly}} <span class="badge ro" id="read-only">read-only</span>{{/readOnly}}</span>
         <form method="post" action="/admin/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>
@@ -143,6 +144,20 @@ struct ConsoleTemplates: Sendable {
         {{^schedules}}<tr><td colspan="9">No schedule.</td></tr>{{/schedules}}</tbody></table>
         {{#ledger}}<h2>Ledger of {{ledgerName}}</h2><table class="grid" id="ledger"><thead><tr><th>fire time</th><th>outcome</th><th>reason</th><th>job</th></tr></thead><tbody>
         {{#entries}}<tr><td>{{fireTime}}</td><td>{{outcome}}</td><td>{{reason}}</td><td>{{#jobID}}<a href="/admin/jobs/{{jobID}}">{{jobID}}</a>{{/jobID}}</td></tr>{{/entries}}</tbody></table>{{/ledger}}
+        """,
+        "webhooks": """
+        <h1>Webhooks{{#tenant}} of {{tenant}}{{/tenant}}</h1>
+        <form method="get" action="/admin/webhooks" class="filters" id="tenant-form"><label>tenant <input name="tenant" value="{{tenant}}" size="16"></label> <button>Show</button></form>
+        {{^askTenant}}<h2>Endpoints</h2><table class="grid" id="endpoints"><thead><tr><th>id</th><th>url</th><th>topics</th><th>state</th><th>failing since</th></tr></thead><tbody>
+        {{#endpoints}}<tr><td>{{id}}</td><td>{{url}}</td><td>{{topics}}</td><td>{{#enabled}}enabled{{/enabled}}{{^enabled}}<span class="badge paused">disabled</span> {{disabledReason}}{{/enabled}}</td>
+        <td>{{#failing}}<span class="err">{{failingSince}}</span>{{/failing}}</td></tr>{{/endpoints}}{{^endpoints}}<tr><td colspan="5">No endpoint.</td></tr>{{/endpoints}}</tbody></table>
+        <h2>Latest attempts of failing endpoints</h2><table class="grid" id="attempts"><thead><tr><th>at</th><th>endpoint</th><th>event</th><th>topic</th><th>attempt</th><th>status</th><th>ms</th><th>outcome</th><th>error</th></tr></thead><tbody>
+        {{#attempts}}<tr><td>{{at}}</td><td>{{endpoint}}</td><td>{{event}}</td><td>{{topic}}</td><td>{{attempt}}</td><td>{{status}}</td><td>{{latencyMs}}</td><td>{{outcome}}</td><td class="err">{{error}}</td></tr>{{/attempts}}
+        {{^attempts}}<tr><td colspan="9">No failing endpoint.</td></tr>{{/attempts}}</tbody></table>
+        <h2>Dead deliveries</h2><table class="grid" id="dead"><thead><tr><th>#</th><th>endpoint</th><th>event</th><th>topic</th><th>attempts</th><th>created</th></tr></thead><tbody>
+        {{#dead}}<tr><td>{{id}}</td><td>{{endpoint}}</td><td>{{event}}</td><td>{{topic}}</td><td>{{attempts}}</td><td>{{createdAt}}</td></tr>{{/dead}}{{^dead}}<tr><td colspan="6">No dead delivery.</td></tr>{{/dead}}</tbody></table>
+        {{#hasDead}}{{^readOnly}}<form method="post" action="/admin/webhooks/replay" id="webhook-replay"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="tenant" value="{{tenant}}">
+        <button>Replay dead deliveries (dry run first)</button></form>{{/readOnly}}{{/hasDead}}{{/askTenant}}
         """,
         "audit": """
         <h1>Audit</h1>
