@@ -4,6 +4,7 @@ import FileCore
 import Foundation
 import JobKit
 import Scheduler
+import Storage
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -34,6 +35,22 @@ import Glibc
             try await env.postgres.query("INSERT INTO jobkit.jobs (kind, queue) VALUES ('noop', 'browser-idle')")
             try await ScheduleStore(postgres: env.postgres).add(try ScheduleDefinition(name: "console.demo", cron: "0 3 1 1 *", kind: "noop"),
                                                                 knownKinds: nil)
+            let endpoint = PrefixedID(.webhook).description
+            try await TenantDatabase(postgres: env.postgres, logger: TestDatabase.logger).transaction(try TenantID("acme")) { tx in
+                try await tx.query("INSERT INTO tenants (id, name) VALUES ('acme', 'Acme')", logger: TestDatabase.logger)
+                try await tx.query("""
+                    INSERT INTO webhook_endpoints (id, tenant_id, url, topics, secret, failing_since)
+                    VALUES (\(endpoint), 'acme', 'https://hooks.acme.example/filestore', '{file.ready.v1}', 'whsec_browser', now() - interval '20 minutes')
+                    """, logger: TestDatabase.logger)
+                try await tx.query("""
+                    INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, topic, aggregate_id, seq, state, attempts)
+                    SELECT 'acme', \(endpoint), 'evt_browser_' || i, 'file.ready.v1', 'med_x', i, 'dead', 12 FROM generate_series(1, 2) i
+                    """, logger: TestDatabase.logger)
+                try await tx.query("""
+                    INSERT INTO webhook_attempts (tenant_id, endpoint_id, event_id, topic, attempt, status_code, latency_ms, error, outcome)
+                    VALUES ('acme', \(endpoint), 'evt_browser_1', 'file.ready.v1', 12, 503, 41, 'HTTP 503 from the endpoint', 'dead')
+                    """, logger: TestDatabase.logger)
+            }
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("console-browser-\(UUID())")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: work) }
@@ -61,8 +78,8 @@ import Glibc
             print(r.stdout)
             let serverLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             #expect(r.status == 0, "the browser test failed:\n\(r.stdout.suffix(6000))\n\(r.stderr.suffix(3000))\nserver log:\n\(serverLog.suffix(3000))")
-            #expect(r.stdout.contains("console browser test: all 9 steps passed"))
-            for name in ["login", "overview", "jobs", "job", "dlq", "dlq-dry-run", "audit", "schedules", "read-only"] {
+            #expect(r.stdout.contains("console browser test: all 10 steps passed"))
+            for name in ["login", "overview", "jobs", "job", "dlq", "dlq-dry-run", "audit", "schedules", "webhooks", "read-only"] {
                 #expect(FileManager.default.fileExists(atPath: "\(shots)/\(name).png"), "screenshot \(name)")
             }
         }

@@ -195,6 +195,14 @@ class Steps:
         self.shot("schedules")
         self.ok("schedules page lists the schedule")
 
+        # Webhooks of a tenant: the failing endpoint and its dead deliveries.
+        self.go("/admin/webhooks?tenant=acme")
+        assert "hooks.acme.example" in self.d.page_source and "HTTP 503 from the endpoint" in self.d.page_source
+        assert "whsec_browser" not in self.d.page_source, "secrets are never shown"
+        assert len(self.d.find_elements(By.CSS_SELECTOR, "#dead tbody tr")) == 2
+        self.shot("webhooks")
+        self.ok("webhooks page shows the tenant's failing endpoint, its attempts and dead deliveries, no secret")
+
         # A read-only session cannot act.
         self.go("/admin")
         self.d.find_element(By.CSS_SELECTOR, "form[action='/admin/logout'] button").click()
