@@ -129,10 +129,12 @@ struct FilestoreProcess {
             let console = try Console(postgres: postgres, keys: api.keys, notifier: notifier, configuration: consoleConfiguration,
                                       logger: makeLogger("filestore.console"))
             console.add(to: router)
-            services += console.services
             let app = Application(router: router, server: server, configuration: .init(address: .hostname(http.host, port: http.port)),
                                   logger: httpLogger)
             services.append(ListenerService(listener: app, host: http.host, port: http.port, flag: "--api-port", setting: "FILESTORE_HTTP_PORT"))
+            // After the listener, so they stop before it: the live feed ends its event streams, and the listener
+            // then drains without waiting on them.
+            services += console.services
         } else if let opsPort = configuration.worker.opsPort, worker != nil {
             let router = Router(context: OpsRequestContext.self)
             ops.add(to: router, metricsClients: configuration.tls.metricsClients)
