@@ -47,11 +47,13 @@ CREATE TABLE console.rollup_watermark (
 );
 INSERT INTO console.rollup_watermark (rolled_to) VALUES (now());
 
--- One index for the console on jobkit.jobs, partial to the dead-letter queue: finding a discarded job by an args
--- value (args @> '{...}') is the console's most common search, and a partial index costs the hot path nothing
--- (rows enter it only when discarded; state already changes on every transition, so no HOT update is lost).
+-- Two indexes for the console on jobkit.jobs, both partial to the dead-letter queue, so they cost the hot path
+-- nothing (rows enter them only when discarded; state already changes on every transition, so no HOT update is
+-- lost): finding a dead letter by an args value (args @> '{...}', the console's most common search), and counting
+-- dead letters per queue for the overview with an index-only scan (50,000 of them: 124 ms by the heap, 10 ms so).
 -- Other searches walk the primary key newest first, capped in rows and time (docs/CONSOLE.md).
 CREATE INDEX jobs_discarded_args ON jobkit.jobs USING gin (args jsonb_path_ops) WHERE state = 'discarded';
+CREATE INDEX jobs_discarded_queue ON jobkit.jobs (queue, kind) WHERE state = 'discarded';
 
 GRANT USAGE ON SCHEMA console TO filestore_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON console.sessions, console.audit, console.job_rollups, console.rollup_watermark TO filestore_app;
