@@ -18,9 +18,11 @@ public struct ConsoleConfiguration: Sendable {
     /// The pause between two batches of a bulk action, bounding its rate (500 per 50 ms: at most 10,000 jobs
     /// a second) so that workers' fetches and completions go on beside it: 50 ms.
     public var bulkBatchPause: Duration = .milliseconds(50)
-    /// How often the live overview refreshes while someone watches, at most, when notifications say the queues
-    /// changed: 500 ms; and at the latest, without notifications (completions send none): 3 seconds.
+    /// How often, at most, the live overview refreshes while someone watches and notifications say the queues
+    /// changed: 500 ms.
     public var liveMinimumInterval: Duration = .milliseconds(500)
+    /// How long, at the latest, the live overview goes without a refresh while someone watches (completions send
+    /// no notification): 3 seconds.
     public var liveMaximumInterval: Duration = .seconds(3)
     /// Live-update streams one process serves at once; more are refused with 429: 64.
     public var liveMaximumClients = 64
