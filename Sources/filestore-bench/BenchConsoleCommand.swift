@@ -38,8 +38,8 @@ struct BenchConsoleCommand: AsyncParsableCommand {
         var env = ProcessInfo.processInfo.environment
         env["LOG_LEVEL"] = "warning"
         env["DATABASE_URL"] = db.url
-        env["FILESTORE_JWT_KEYS"] = "b1=bench-console-key-0123456789abcdefghij"
-        env["FILESTORE_URL_KEYS"] = "u1=bench-console-url-0123456789abcdefghij"
+        env["FILESTORE_JWT_KEYS"] = "b1=" + String(repeating: "bench-console-", count: 3)
+        env["FILESTORE_URL_KEYS"] = "u1=" + String(repeating: "bench-url-", count: 4)
         env["FILESTORE_BLOB_DIR"] = work.appendingPathComponent("blobs").path
         env["FILESTORE_RATE_LIMITS"] = "off"
         let token = try BenchSupport.output(binary.path, ["token", "issue", "--tenant", "ops", "--scope", "jobs:read", "--ttl", "1h", "--subject", "bench"],

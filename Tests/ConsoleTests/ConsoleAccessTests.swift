@@ -61,12 +61,13 @@ import TestSupport
                                                    body: ByteBuffer(string: "csrf=x&token=\(try await h.token([.jobsAdmin]))"))
             #expect(noNonce.status == .forbidden && errorCode(noNonce) == "MELMASTOON.FILE.FORBIDDEN")
             var withNonce = form
-            withNonce[.cookie] = "fs_console_login=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+            let nonce = String(repeating: "n", count: 43)
+            withNonce[.cookie] = "fs_console_login=\(nonce)"
             let wrongScope = try await client.execute(uri: "/admin/login", method: .post, headers: withNonce,
-                body: ByteBuffer(string: "csrf=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG&token=\(try await h.token([.filesAdmin]))"))
+                body: ByteBuffer(string: "csrf=\(nonce)&token=\(try await h.token([.filesAdmin]))"))
             #expect(wrongScope.status == .forbidden)
             let badToken = try await client.execute(uri: "/admin/login", method: .post, headers: withNonce,
-                body: ByteBuffer(string: "csrf=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG&token=not.a.jwt"))
+                body: ByteBuffer(string: "csrf=\(nonce)&token=not.a.jwt"))
             #expect(badToken.status == .unauthorized && errorCode(badToken) == "MELMASTOON.FILE.UNAUTHENTICATED")
             let sessions = try await h.env.scalar("SELECT count(*)::int8 FROM console.sessions", as: Int64.self)
             #expect(sessions == 0)

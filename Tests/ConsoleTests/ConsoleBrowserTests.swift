@@ -54,8 +54,8 @@ import Glibc
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("console-browser-\(UUID())")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: work) }
-            let jwtKey = "console-browser-key-0123456789abcdefghij"
-            let settings = ["FILESTORE_JWT_KEYS": "k1=\(jwtKey)", "FILESTORE_URL_KEYS": "u1=console-browser-url-0123456789abcdefghij",
+            let jwtKey = String(repeating: "console-browser-", count: 3)
+            let settings = ["FILESTORE_JWT_KEYS": "k1=\(jwtKey)", "FILESTORE_URL_KEYS": "u1=" + String(repeating: "console-url-", count: 3),
                             "FILESTORE_BLOB_DIR": work.appendingPathComponent("blobs").path, "FILESTORE_QUEUES": "default",
                             "FILESTORE_RATE_LIMITS": "off"]
             let port = try freePort()

@@ -22,7 +22,7 @@ struct ConsoleHarness {
     static func with(_ configure: (inout ConsoleConfiguration) -> Void = { _ in },
                      _ body: @escaping @Sendable (ConsoleHarness, any TestClientProtocol) async throws -> Void) async throws {
         try await TestDatabase.with { env in
-            let keys = try await TokenKeys([("k1", "console-test-key-0123456789abcdefghijkl")])
+            let keys = try await TokenKeys([("k1", String(repeating: "console-test-", count: 3))])
             var configuration = ConsoleConfiguration()
             configuration.bulkBatchSize = 100
             configuration.bulkBatchPause = .milliseconds(5)

@@ -16,7 +16,7 @@ import TestSupport
 @Suite struct ConsoleLiveTests {
     @Test func manyLiveStreamsShareOneRefresherAndSeeTheDepthChange() async throws {
         try await TestDatabase.with { env in
-            let keys = try await TokenKeys([("k1", "console-test-key-0123456789abcdefghijkl")])
+            let keys = try await TokenKeys([("k1", String(repeating: "console-test-", count: 3))])
             let config = env.config
             let notifier = Notifier(connect: { try await config.connect(logger: TestDatabase.logger) }, logger: TestDatabase.logger)
             var configuration = ConsoleConfiguration()

@@ -16,8 +16,8 @@ import Glibc
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("console-serve-\(UUID())")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: work) }
-            let key = "console-serve-key-0123456789abcdefghijkl"
-            let settings = ["FILESTORE_JWT_KEYS": "k1=\(key)", "FILESTORE_URL_KEYS": "u1=console-serve-url-0123456789abcdefghijkl",
+            let key = String(repeating: "console-serve-", count: 3)
+            let settings = ["FILESTORE_JWT_KEYS": "k1=\(key)", "FILESTORE_URL_KEYS": "u1=" + String(repeating: "console-url-", count: 3),
                             "FILESTORE_BLOB_DIR": work.appendingPathComponent("blobs").path]
             let port = try freePort()
             let server = try FilestoreBinary.start(["serve", "--api-port", "\(port)"], database: TestDatabase.appRole(env.config),
