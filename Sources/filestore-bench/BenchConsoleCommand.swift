@@ -70,6 +70,9 @@ struct BenchConsoleCommand: AsyncParsableCommand {
         ]
         var result: [String: Any] = ["benchmark": "console", "label": label, "jobs": jobs, "requests": requests,
                                      "cores": ProcessInfo.processInfo.activeProcessorCount]
+        // Other work on the machine skews the figures: say how busy it was (1-minute load average, from /proc/loadavg).
+        func load() -> Double { Double((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first ?? "") ?? -1 }
+        result["loadavg_1m_before_pages"] = load()
         var summary: [String: Any] = [:]
         for (name, path) in pages {
             let times = try measure(root + path, token: token)
@@ -79,6 +82,7 @@ struct BenchConsoleCommand: AsyncParsableCommand {
             BenchSupport.log("console bench: \(name) p50 \(pct(0.5)) ms p95 \(pct(0.95)) ms")
         }
         result["pages"] = summary
+        result["loadavg_1m_after_pages"] = load()
         result["targets"] = ["overview_and_filtered_search_p95_ms": "< 200"]
         let gated = ["overview", "search_discarded_by_args", "search_discarded_queue", "search_available_queue", "search_kind_tenant"]
         result["targets_met"] = gated.allSatisfy { ((summary[$0] as? [String: Any])?["p95_ms"] as? Double ?? .infinity) < 200 }
