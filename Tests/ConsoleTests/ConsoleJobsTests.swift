@@ -214,3 +214,43 @@ import TestSupport
         }
     }
 }
+
+/// The bulk runner's bound on rate, and the job page's redaction.
+@Suite struct ConsoleBulkRateTests {
+    @Test func aBulkRunPausesBetweenBatchesAndChangesNoMoreThanABatchAtATime() async throws {
+        try await ConsoleHarness.with({ $0.bulkBatchSize = 100; $0.bulkBatchPause = .milliseconds(150) }) { h, client in
+            _ = try await h.env.client.enqueueMany((0..<350).map { _ in JobInsert(kind: "noop", queue: "bulk") })
+            let auth: HTTPFields = [.authorization: "Bearer \(try await h.token([.jobsAdmin]))", .contentType: "application/json"]
+            try await h.withServices {
+                let began = ContinuousClock.now
+                let run = try await client.execute(uri: "/admin/api/jobs/bulk", method: .post, headers: auth,
+                                                   body: ByteBuffer(string: #"{"action": "discard", "filter": {"queue": "bulk"}, "dry_run": false}"#))
+                let auditID = try #require((try jsonObject(run)["audit_id"] as? NSNumber)?.int64Value)
+                var seen: Set<Int32> = []
+                try await eventually("the run finished", timeout: .seconds(20)) {
+                    if let done = try await h.env.scalar("SELECT done FROM console.audit WHERE id = \(auditID)", as: Int32.self) { seen.insert(done) }
+                    return try await h.env.scalar("SELECT status FROM console.audit WHERE id = \(auditID)", as: String.self) == "done"
+                }
+                // Four batches (100, 100, 100, 50) with a pause after each of the first three.
+                #expect(ContinuousClock.now - began >= .milliseconds(450))
+                #expect(seen.allSatisfy { $0 % 100 == 0 || $0 == 350 }, "progress moves a batch at a time: \(seen.sorted())")
+                #expect(seen.contains { $0 > 0 && $0 < 350 }, "progress was visible while it ran: \(seen.sorted())")
+            }
+            #expect(try await h.env.count(.discarded, queue: "bulk") == 350)
+        }
+    }
+
+    @Test func theJobPageRedactsPersonalArgsAndOffersNoEditThatWouldLoseThem() async throws {
+        try await ConsoleHarness.with { h, client in
+            let personal = try await h.enqueue("mail.send", args: #"{"email": "ana@example.com", "template": "welcome"}"#)
+            let plain = try await h.enqueue("scan", args: #"{"file_id": "med_1"}"#)
+            let browser = try await h.signIn(client, scopes: [.jobsAdmin])
+            let page = String(buffer: try await client.execute(uri: "/admin/jobs/\(personal)", method: .get, headers: browser.headers).body)
+            #expect(!page.contains("ana@example.com") && page.contains("[redacted]") && page.contains("welcome"))
+            #expect(!page.contains("id=\"edit-args\""), "no edit form over redacted args")
+            #expect(page.contains("id=\"action-requeue\""), "requeue as a copy (with the stored args) is still offered")
+            let other = String(buffer: try await client.execute(uri: "/admin/jobs/\(plain)", method: .get, headers: browser.headers).body)
+            #expect(other.contains("id=\"edit-args\"") && other.contains("med_1"))
+        }
+    }
+}
