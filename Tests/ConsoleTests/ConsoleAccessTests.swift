@@ -125,6 +125,27 @@ import TestSupport
         }
     }
 
+    @Test func aBrowserSessionOnTheJSONAPISendsItsCSRFTokenInAHeader() async throws {
+        try await ConsoleHarness.with { h, client in
+            _ = try await h.enqueue(queue: "mail")
+            let browser = try await h.signIn(client, scopes: [.jobsAdmin])
+            var headers = browser.headers
+            headers[.contentType] = "application/json"
+            let refused = try await client.execute(uri: "/admin/api/queues/mail/pause", method: .post, headers: headers, body: ByteBuffer(string: "{}"))
+            #expect(refused.status == .forbidden)
+            #expect(try await h.env.client.queues().first { $0.name == "mail" }?.paused == false)
+            headers[HTTPField.Name("X-CSRF-Token")!] = browser.csrf
+            let done = try await client.execute(uri: "/admin/api/queues/mail/pause", method: .post, headers: headers, body: ByteBuffer(string: "{}"))
+            #expect(done.status == .ok)
+            #expect(try await h.env.client.queues().first { $0.name == "mail" }?.paused == true)
+            // Another session's token is not this one's.
+            let other = try await h.signIn(client, scopes: [.jobsAdmin])
+            #expect(other.csrf != browser.csrf)
+            headers[HTTPField.Name("X-CSRF-Token")!] = other.csrf
+            #expect(try await client.execute(uri: "/admin/api/queues/mail/resume", method: .post, headers: headers).status == .forbidden)
+        }
+    }
+
     @Test func anExpiredSessionIsNoSession() async throws {
         try await ConsoleHarness.with { h, client in
             let browser = try await h.signIn(client, scopes: [.jobsAdmin])
