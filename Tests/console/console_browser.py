@@ -125,10 +125,11 @@ class Steps:
 
         # Find a discarded job by an args value.
         self.go("/admin/jobs")
-        self.d.find_element(By.CSS_SELECTOR, 'select[name="state"] option[value="discarded"], select[name="state"]')
         self.d.execute_script("document.querySelector('select[name=state]').value = 'discarded'")
         self.d.find_element(By.ID, "args").send_keys('{"order": "ord-7731"}')
         self.d.find_element(By.ID, "find").click()
+        # The results page, not the unfiltered one it replaces (under load the old page is still there a while).
+        self.wait("the search page", lambda: "args=" in self.d.current_url and "state=discarded" in self.d.current_url)
         rows = self.wait("search results", lambda: self.d.find_elements(By.CSS_SELECTOR, "#results tr[data-job]"))
         assert len(rows) == 1, f"{len(rows)} rows for the order"
         job_id = rows[0].get_attribute("data-job")
