@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
         // Webhook delivery (the relay's HTTP client).
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The SRE console's server-rendered pages (escapes by default).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The queue library: PostgreSQL, workers, leases, leader election. No file-storage knowledge.
@@ -145,10 +147,23 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The SRE console under /admin: sessions, CSRF, server-rendered pages, the admin JSON API, live updates.
+        .target(
+            name: "Console",
+            dependencies: [
+                "JobKit", "API", "Domain", "FileCore", "Scheduler", "Storage",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "filestore",
             dependencies: [
-                "JobKit", "Jobs", "API", "FileCore", "Scheduler", "Domain", "Storage", "Scanning", "Imaging", "CClamAV", "FilestoreConfig",
+                "JobKit", "Jobs", "API", "FileCore", "Scheduler", "Domain", "Storage", "Scanning", "Imaging", "CClamAV", "FilestoreConfig", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -207,6 +222,15 @@ let package = Package(
             dependencies: [
                 "JobKit", "Jobs", "API", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // The SRE console: sessions, CSRF, read-only refusal, search and actions over the real PostgreSQL.
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "JobKit", "API", "FileCore", "Domain", "Scheduler", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // The scheduler: cron expressions (pure, property-tested), the schedule store and its guarantees.

@@ -33,6 +33,9 @@ ensure_packages() {
   [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
   command -v perf >/dev/null 2>&1 || need+=(linux-perf)
   command -v cc >/dev/null 2>&1 || need+=(gcc)
+  # The SRE console's browser test (Tests/console): headless Chromium and its WebDriver.
+  [[ -x /usr/bin/chromium ]] || need+=(chromium)
+  [[ -x /usr/bin/chromedriver ]] || need+=(chromium-driver)
   ((${#need[@]})) || return 0
   log "installing ${need[*]}"
   local sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo

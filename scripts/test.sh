@@ -40,6 +40,11 @@ if ! "$VENV/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
   log "installing standardwebhooks into $VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check standardwebhooks==1.1.0
 fi
+# The SRE console's browser test drives Chromium with Selenium (Tests/console/console_browser.py).
+if ! "$VENV/bin/python" -c 'import selenium' 2>/dev/null; then
+  log "installing selenium into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check selenium==4.51.0
+fi
 export FILESTORE_TEST_PYTHON=$VENV/bin/python
 # The deployment files' offline validators (scripts/check-infra.sh).
 if [[ ! -x $VENV/bin/kubernetes-validate || ! -x $VENV/bin/checkov ]]; then

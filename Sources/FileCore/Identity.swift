@@ -6,6 +6,8 @@ public enum Scope: String, Sendable, CaseIterable, Codable {
     case filesWrite = "files:write"
     case filesAdmin = "files:admin"
     case jobsAdmin = "jobs:admin"
+    /// Read-only access to the SRE console and its admin API (`jobs:admin` implies it).
+    case jobsRead = "jobs:read"
     case complianceAdmin = "compliance:admin"
     case webhooksAdmin = "webhooks:admin"
 }

@@ -10,6 +10,6 @@ struct FilestoreBench: AsyncParsableCommand {
         commandName: "filestore-bench",
         abstract: "Benchmarks of filestore: the job queue, uploads, the scan and optimize pipeline.",
         subcommands: [BenchQueueCommand.self, BenchUploadCommand.self, BenchPipelineCommand.self, QueueWorkerCommand.self,
-                      BenchScheduleCommand.self]
+                      BenchScheduleCommand.self, BenchConsoleCommand.self]
     )
 }

@@ -1,4 +1,5 @@
 import API
+import Console
 import Domain
 import FileCore
 import FilestoreConfig
@@ -134,9 +135,18 @@ struct FilestoreProcess {
                                 configuration: coreConfiguration, downloadCache: downloadCache)
             let router = makeFileAPIRouter(core: core, configuration: apiConfiguration, keys: api.keys, signer: api.signer, ops: ops,
                                            limiter: api.limiter)
+            // The SRE console under /admin (docs/CONSOLE.md), on the same listener, sharing the LISTEN notifier.
+            var consoleConfiguration = ConsoleConfiguration()
+            consoleConfiguration.secureCookies = tls != nil
+            let console = try Console(postgres: postgres, keys: api.keys, notifier: notifier, configuration: consoleConfiguration,
+                                      logger: makeLogger("filestore.console"))
+            console.add(to: router)
             let app = Application(router: router, server: server, configuration: .init(address: .hostname(http.host, port: http.port)),
                                   logger: httpLogger)
             services.append(ListenerService(listener: app, host: http.host, port: http.port, flag: "--api-port", setting: "FILESTORE_HTTP_PORT"))
+            // After the listener, so they stop before it: the live feed ends its event streams, and the listener
+            // then drains without waiting on them.
+            services += console.services
         } else if let opsPort = configuration.worker.opsPort, worker != nil {
             let router = Router(context: OpsRequestContext.self)
             ops.add(to: router, metricsClients: configuration.tls.metricsClients)

@@ -36,7 +36,8 @@ import Testing
                                   ops: OpsRoutes(registry: PrometheusCollectorRegistry(), readiness: { nil }), table: table)
         }
         let served = Set(table.routes)
-        let documented = try Self.documentedRoutes()
+        // The SRE console's /admin/api is served by the Console target's routes (ConsoleOpenAPITests).
+        let documented = try Self.documentedRoutes().filter { !$0.path.hasPrefix("/admin/") }
         #expect(served.count >= 13)
         #expect(served.subtracting(documented).sorted() == [], "served but not in openapi/v1.yaml")
         #expect(documented.subtracting(served).sorted() == [], "in openapi/v1.yaml but not served")
