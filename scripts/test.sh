@@ -63,7 +63,11 @@ COVERAGE_FLAG=--enable-code-coverage
 [[ ${COVERAGE:-1} == 0 ]] && COVERAGE_FLAG=
 log "building (first build of the dependencies takes several minutes)"
 swift build --build-tests $COVERAGE_FLAG
-log "running tests against $TEST_DATABASE_URL"
+# How many tests run at once (Swift Testing runs every test at once by default): on a 2-core machine ~300 tests,
+# each with its own database, pools and workers, all started together made each one ~20x slower than alone and the
+# timing-sensitive ones time out (a completion test's 20 s, the replicas' refusal window). 8 keeps both cores busy.
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=${FILESTORE_TEST_PARALLELISM:-8}
+log "running tests against $TEST_DATABASE_URL ($SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH at a time)"
 status=0
 swift test --skip-build $COVERAGE_FLAG "$@" || status=$?
 if [[ -n $COVERAGE_FLAG ]]; then

@@ -70,6 +70,7 @@ extension Console {
             }
         }
         addWebhookAPI(on)
+        addErasureAPI(on)
         on(.get, "audit") { request, _ in try await self.read(request) { _ in Self.json(try await self.auditValues()) } }
     }
 

@@ -10,7 +10,7 @@ import ServiceLifecycle
 import Storage
 
 /// The SRE console under `/admin`: sign-in with a bearer token for a session cookie, server-rendered pages
-/// (overview, jobs, job, dead-letter queue, schedules, webhooks, audit), the admin JSON API under `/admin/api` behind
+/// (overview, jobs, job, dead-letter queue, schedules, webhooks, erasure requests and receipts, audit), the admin JSON API under `/admin/api` behind
 /// them, and live overview updates by server-sent events. Every operator action is audited.
 ///
 /// Build one per process and ``add(to:)`` its routes to the file API's router; run ``services`` in the
@@ -64,6 +64,7 @@ public struct Console: Sendable {
         addAccess(to: admin)
         addPages(to: admin)
         addWebhookPages(to: admin)
+        addErasurePages(to: admin)
         addAPI(to: admin.group("api"))
     }
 }

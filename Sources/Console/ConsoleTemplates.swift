@@ -42,6 +42,7 @@ struct ConsoleTemplates: Sendable {
         <a href="/admin/dlq"{{#page_dlq}} class="on"{{/page_dlq}}>Dead letters</a>
         <a href="/admin/schedules"{{#page_schedules}} class="on"{{/page_schedules}}>Schedules</a>
         <a href="/admin/webhooks"{{#page_webhooks}} class="on"{{/page_webhooks}}>Webhooks</a>
+        <a href="/admin/erasure"{{#page_erasure}} class="on"{{/page_erasure}}>Erasure</a>
         <a href="/admin/audit"{{#page_audit}} class="on"{{/page_audit}}>Audit</a></nav>
         <span class="who">{{who}}{{#readOnly}} <span class="badge ro" id="read-only">read-only</span>{{/readOnly}}</span>
         <form method="post" action="/admin/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>
@@ -158,6 +159,29 @@ struct ConsoleTemplates: Sendable {
         {{#dead}}<tr><td>{{id}}</td><td>{{endpoint}}</td><td>{{event}}</td><td>{{topic}}</td><td>{{attempts}}</td><td>{{createdAt}}</td></tr>{{/dead}}{{^dead}}<tr><td colspan="6">No dead delivery.</td></tr>{{/dead}}</tbody></table>
         {{#hasDead}}{{^readOnly}}<form method="post" action="/admin/webhooks/replay" id="webhook-replay"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="tenant" value="{{tenant}}">
         <button>Replay dead deliveries (dry run first)</button></form>{{/readOnly}}{{/hasDead}}{{/askTenant}}
+        """,
+        "erasure": """
+        <h1>Erasure requests{{#tenant}} of {{tenant}}{{/tenant}}</h1>
+        <form method="get" action="/admin/erasure" class="filters" id="tenant-form"><label>tenant <input name="tenant" value="{{tenant}}" size="16"></label> <button>Show</button></form>
+        {{^askTenant}}<table class="grid" id="erasure-requests"><thead><tr><th>id</th><th>state</th><th>scope</th><th>subject hash</th><th>reference</th><th>received</th><th>due</th><th>files found / erased / kept</th><th>attempts</th><th>last error</th><th>receipt</th></tr></thead><tbody>
+        {{#requests}}<tr data-request="{{id}}"><td>{{id}}</td><td>{{state}}{{#overdue}} <span class="badge paused">overdue</span>{{/overdue}}</td><td>{{scope}}</td><td><code>{{subjectHash}}…</code></td><td>{{reference}}</td><td>{{receivedAt}}</td><td>{{dueAt}}</td>
+        <td>{{total}} / {{erased}} / {{kept}}</td><td>{{attempts}}</td><td class="err">{{lastError}}</td><td>{{#hasReceipt}}<a href="/admin/erasure/{{id}}?tenant={{tenant}}">receipt</a>{{/hasReceipt}}</td></tr>{{/requests}}
+        {{^requests}}<tr><td colspan="11">No erasure request.</td></tr>{{/requests}}</tbody></table>
+        <p>Requests are made by the tenant's compliance:admin (<code>POST /v1/erasure-requests</code>); see docs/COMPLIANCE.md.</p>{{/askTenant}}
+        """,
+        "receipt": """
+        <h1>{{title}}</h1>
+        <p><a href="/admin/erasure?tenant={{tenant}}">← erasure requests of {{tenant}}</a></p>
+        {{#pending}}<p id="receipt-pending">State {{state}}: the receipt is written when the request finishes.</p>{{/pending}}
+        {{^pending}}<p id="receipt-summary">{{state}} at {{completedAt}} — subject hash <code>{{subjectHash}}</code>, reason “{{reason}}”; {{itemCount}} items;
+        signed by key <code>{{keyID}}</code> (Ed25519, <code>{{signature}}…</code>). Verify it offline: <code>filestore erasure verify receipt.json --keys keys.json</code>.</p>
+        <h2>Stores</h2><table class="grid" id="receipt-stores"><thead><tr><th>store</th><th>deleted</th><th>overwritten</th><th>kept</th></tr></thead><tbody>
+        {{#stores}}<tr><td>{{store}}</td><td>{{deleted}}</td><td>{{overwritten}}</td><td>{{kept}}</td></tr>{{/stores}}</tbody></table>
+        <h2>Kept, with their legal basis</h2><table class="grid" id="receipt-exceptions"><thead><tr><th>store</th><th>item</th><th>basis</th></tr></thead><tbody>
+        {{#exceptions}}<tr><td>{{store}}</td><td>{{item}}</td><td>{{basis}}</td></tr>{{/exceptions}}{{^hasExceptions}}<tr><td colspan="3">Nothing was kept.</td></tr>{{/hasExceptions}}</tbody></table>
+        <h2>Items</h2><table class="grid" id="receipt-items"><thead><tr><th>store</th><th>item</th><th>method</th><th>verification</th></tr></thead><tbody>
+        {{#items}}<tr><td>{{store}}</td><td>{{item}}</td><td>{{method}}</td><td>{{verification}}</td></tr>{{/items}}</tbody></table>
+        {{#itemsCapped}}<p>The first 500 items; the whole receipt: <code>GET /admin/api/erasure/{{id}}?tenant={{tenant}}</code> or <code>GET /v1/erasure-requests/{{id}}</code>.</p>{{/itemsCapped}}{{/pending}}
         """,
         "audit": """
         <h1>Audit</h1>

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The SRE console's tables (migration 0020): operator sessions, the audit of operator actions and the
+/// The SRE console's tables (migration 0014): operator sessions, the audit of operator actions and the
 /// throughput rollups of finished jobs. Not tenant data: no row-level security, no tenant transaction.
 public struct ConsoleRepository: Sendable {
     public let postgres: PostgresClient
