@@ -155,7 +155,13 @@ struct FilestoreProcess {
             services.append(ListenerService(listener: app, host: configuration.worker.opsHost, port: opsPort, flag: "--http-port",
                                             setting: "FILESTORE_OPS_PORT", hint: "0 turns the ops endpoints off"))
         }
-        var group = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
+        // A listener that fails (its port is taken) shuts the others down gracefully, in reverse order, as a signal
+        // would: cancelling them all at once raced a query in flight (the console's first rollup) against its pool's
+        // shutdown, and the process hung without printing why (1 start in 10 under load). Other services that fail
+        // still cancel the group (a worker whose database is gone must still stop promptly).
+        var group = ServiceGroupConfiguration(services: services.map {
+            $0 is ListenerService ? .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) : .init(service: $0)
+        },
                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A stopping process stops: running jobs get their grace period, the rest of the drain (final flushes,
         // resigning leadership) some seconds more; past that — say the database is unreachable and a query waits
