@@ -18,7 +18,15 @@ struct BlobBackend: Sendable, CustomTestStringConvertible {
         return (try LocalBlobStore(root: root), { try? FileManager.default.removeItem(at: root) })
     }
 
-    static let all: [BlobBackend] = [.local]
+    /// Data residency's router over two local stores, every tenant in region `eu` (the contract must hold through it).
+    static let regional = BlobBackend(name: "regional") {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("blobs-regional-\(UUID())")
+        let stores: [String: any BlobStore] = ["eu": try LocalBlobStore(root: root.appendingPathComponent("eu")),
+                                               "us": try LocalBlobStore(root: root.appendingPathComponent("us"))]
+        return (RegionalBlobStore(stores: stores) { _ in "eu" }, { try? FileManager.default.removeItem(at: root) })
+    }
+
+    static let all: [BlobBackend] = [.local, .regional]
 }
 
 func chunks(_ data: [UInt8], size: Int) -> AsyncStream<ByteBuffer> {
