@@ -45,8 +45,8 @@ public struct Erasure: Sendable {
     }
 
     /// Records a request that arrived as a consumed `dsr.requested.v1` event (its `request_id` is the reference).
-    public func requestFromEvent(tenant: TenantID, subject: String, reference: String, source: String, dueAt: Date?,
-                                 on tx: PostgresConnection? = nil) async throws -> (ErasureRequestRecord, created: Bool) {
+    public func requestFromEvent(tenant: TenantID, subject: String, reference: String, source: String,
+                                 dueAt: Date?) async throws -> (ErasureRequestRecord, created: Bool) {
         try Subjects.validate(subject)
         return try await record(tenant: tenant, subject: subject, scope: .subject, reason: "dsr.requested.v1 from \(source)",
                                 reference: reference, source: "inbox:\(source)", requestedBy: "inbox:\(source)", dueAt: dueAt, requestID: nil)
@@ -155,7 +155,7 @@ public struct Erasure: Sendable {
         let store = core.blobs(of: tenant)
         let blobStore = core.configuration.compliance.blobStoreName
         // Read the batch and mark the files to erase `deleted` (no longer served; a crash leaves them to this job).
-        let (files, variants, kept, seen) = try await core.database.transaction(tenant) { tx in
+        let (files, variants, kept, seen, uploads) = try await core.database.transaction(tenant) { tx in
             let cursor = try await repository.cursor(of: id, on: tx)
             let ids = request.scope == .tenant ? try await subjects.allFiles(after: cursor, limit: size, on: tx)
                 : try await subjects.files(of: subject, after: cursor, limit: size, on: tx)
@@ -169,14 +169,12 @@ public struct Erasure: Sendable {
                 }
                 files.append(file)
             }
-            return (files, try await core.variantRepository.variants(of: files.map(\.id), on: tx), kept, ids)
+            return (files, try await core.variantRepository.variants(of: files.map(\.id), on: tx), kept, ids,
+                    try await UploadRepository(logger: core.logger).ids(ofFiles: files.map(\.id.description), on: tx))
         }
         guard let lastSeen = seen.last else { return false }
         // The bytes: original, every variant, the file's folder; each checked gone by a read that now fails.
         var items: [ErasureItem] = []
-        let uploads = try await core.database.transaction(tenant) { tx in
-            try await UploadRepository(logger: core.logger).ids(ofFiles: files.map(\.id.description), on: tx)
-        }
         // Eight files at a time: the deletes wait on the disk (or an object store's round trips), not on the CPU.
         items += try await withThrowingTaskGroup(of: [ErasureItem].self) { group in
             var next = files.makeIterator(), out: [ErasureItem] = []
