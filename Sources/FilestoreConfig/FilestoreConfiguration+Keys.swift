@@ -10,6 +10,11 @@ extension FilestoreConfiguration {
         /// `FILESTORE_URL_KEYS` and/or the file `FILESTORE_URL_KEYS_FILE`, same form. Default: none — `serve`
         /// and `dev` refuse to start without one.
         public var url: [SigningKey] = []
+        /// `FILESTORE_ENCRYPTION_KEYS` and/or the file `FILESTORE_ENCRYPTION_KEYS_FILE`, same form: the operator's
+        /// keys that seal secrets at rest (webhook signing secrets); the first seals, all of them open, and
+        /// `filestore webhooks reseal` moves rows to the first. Default: none — secrets are stored unsealed, and
+        /// `serve`, `work` and `dev` say so at start.
+        public var encryption: [SigningKey] = []
         /// `FILESTORE_URL_MAX_TTL`: the longest lifetime of a signed URL, in seconds. Default: 3600.
         public var urlMaximumTTL: Double = 3600
 
@@ -37,6 +42,7 @@ extension FilestoreConfiguration {
             r.section = "keys"
             jwt = try Self.keyList(&r, "FILESTORE_JWT_KEYS")
             url = try Self.keyList(&r, "FILESTORE_URL_KEYS")
+            encryption = try Self.keyList(&r, "FILESTORE_ENCRYPTION_KEYS")
             urlMaximumTTL = try r.value("FILESTORE_URL_MAX_TTL", default: "3600", accepts: "a number of seconds, at least 1") {
                 Parse.seconds($0, minimum: 1)
             }

@@ -4,11 +4,16 @@ import Logging
 import PostgresNIO
 
 /// Webhook endpoints, their deliveries and the attempt log; always inside a tenant-scoped transaction
-/// (``TenantDatabase``), so row-level security confines every statement to one tenant.
+/// (``TenantDatabase``), so row-level security confines every statement to one tenant. Signing secrets are
+/// sealed by ``sealer`` on the way in and opened on the way out (bound to their endpoint's id).
 public struct WebhookRepository: Sendable {
     public let logger: Logger
+    public let sealer: SecretSealer
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, sealer: SecretSealer = .none) {
+        self.logger = logger
+        self.sealer = sealer
+    }
 
     static let columns = """
         id, tenant_id, url, topics, description, enabled, disabled_reason, secret, previous_secret, previous_expires_at,
@@ -20,20 +25,21 @@ public struct WebhookRepository: Sendable {
     public func insert(_ e: WebhookEndpointRecord, on tx: PostgresConnection) async throws {
         try await tx.query("""
             INSERT INTO webhook_endpoints (id, tenant_id, url, topics, description, enabled, secret)
-            VALUES (\(e.id.description), \(e.tenant.value), \(e.url), \(e.topics), \(e.description), \(e.enabled), \(e.secret))
+            VALUES (\(e.id.description), \(e.tenant.value), \(e.url), \(e.topics), \(e.description), \(e.enabled),
+                    \(try sealer.seal(e.secret, context: e.id.description)))
             """, logger: logger)
     }
 
     /// The tenant's endpoints in id order after `after`, at most `limit`.
     public func list(after: String?, limit: Int, on tx: PostgresConnection) async throws -> [WebhookEndpointRecord] {
-        try await Self.decode(tx.query("""
+        try await decode(tx.query("""
             SELECT \(unescaped: Self.columns) FROM webhook_endpoints
             WHERE (\(after)::text IS NULL OR id > \(after)) ORDER BY id LIMIT \(limit)
             """, logger: logger))
     }
 
     public func endpoint(_ id: PrefixedID, forUpdate: Bool = false, on tx: PostgresConnection) async throws -> WebhookEndpointRecord? {
-        try await Self.decode(tx.query("""
+        try await decode(tx.query("""
             SELECT \(unescaped: Self.columns) FROM webhook_endpoints WHERE id = \(id.description) \(unescaped: forUpdate ? "FOR UPDATE" : "")
             """, logger: logger)).first
     }
@@ -56,8 +62,9 @@ public struct WebhookRepository: Sendable {
 
     /// Replaces the secret; the old one keeps signing until `previousUntil`.
     public func rotate(_ id: PrefixedID, newSecret: String, previousUntil: Date, on tx: PostgresConnection) async throws -> WebhookEndpointRecord? {
-        try await Self.decode(tx.query("""
-            UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = \(previousUntil), secret = \(newSecret),
+        try await decode(tx.query("""
+            UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = \(previousUntil),
+              secret = \(try sealer.seal(newSecret, context: id.description)),
               updated_at = now()
             WHERE id = \(id.description) RETURNING \(unescaped: Self.columns)
             """, logger: logger)).first
@@ -71,19 +78,6 @@ public struct WebhookRepository: Sendable {
             """, logger: logger)
         for try await _ in rows { return true }
         return false
-    }
-
-    /// Marks the endpoint failing (from now, unless it already is); returns since when it has failed.
-    public func markFailing(_ id: String, on tx: PostgresConnection) async throws -> Date {
-        let rows = try await tx.query("""
-            UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) WHERE id = \(id) RETURNING failing_since
-            """, logger: logger)
-        for try await since in rows.decode(Date.self) { return since }
-        return Date()
-    }
-
-    public func markHealthy(_ id: String, on tx: PostgresConnection) async throws {
-        try await tx.query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = \(id) AND failing_since IS NOT NULL", logger: logger)
     }
 
     // MARK: The relay
@@ -140,32 +134,12 @@ public struct WebhookRepository: Sendable {
             """, logger: logger)
         var claimed: [ClaimedDelivery] = []
         for try await c in rows.decode((Int64, String, String, String, String, Int32, String, Date, String, String, String?, Date).self) {
+            let secrets = try ([c.9] + (c.10.map { [$0] } ?? [])).map { try sealer.open($0, context: c.1) }
             claimed.append(ClaimedDelivery(id: c.0, endpointID: c.1, eventID: c.2, topic: c.3, aggregateID: c.4, attempts: Int(c.5),
-                                           payload: c.6, occurredAt: c.7, url: c.8, secrets: [c.9] + (c.10.map { [$0] } ?? []),
+                                           payload: c.6, occurredAt: c.7, url: c.8, secrets: secrets,
                                            createdAt: c.11))
         }
         return claimed.sorted { $0.id < $1.id }
-    }
-
-    /// Records an attempt and the delivery's new state: `delivered`, `dead`, or `pending` again — at
-    /// `nextAttemptAt` (`retry`), or with `nil` still due when it was (`disabled`: waiting for the endpoint to be
-    /// enabled again, then taken at once).
-    public func record(_ d: ClaimedDelivery, attempt: Int, result: AttemptResult, outcome: String, nextAttemptAt: Date?,
-                       on tx: PostgresConnection) async throws {
-        let state = switch outcome { case "delivered": "delivered"; case "dead": "dead"; default: "pending" }
-        try await tx.query("""
-            WITH upd AS (
-              UPDATE webhook_deliveries SET state = \(state), attempts = \(attempt), locked_until = NULL,
-                next_attempt_at = coalesce(\(nextAttemptAt)::timestamptz, next_attempt_at),
-                finished_at = CASE WHEN \(state) = 'pending' THEN NULL ELSE now() END
-              WHERE id = \(d.id) RETURNING tenant_id
-            )
-            INSERT INTO webhook_attempts (tenant_id, endpoint_id, event_id, topic, attempt, status_code, latency_ms, response_prefix,
-                                          error, outcome, next_attempt_at)
-            SELECT tenant_id, \(d.endpointID), \(d.eventID), \(d.topic), \(attempt), \(result.statusCode.map(Int32.init)),
-                   \(Int32(clamping: result.latencyMilliseconds)), \(result.responsePrefix), \(result.error), \(outcome), \(nextAttemptAt)
-            FROM upd
-            """, logger: logger)
     }
 
     /// When the next pending delivery of an enabled endpoint is due (`nil`: none pending).
@@ -258,12 +232,13 @@ public struct WebhookRepository: Sendable {
                                              on: tx, logger: logger)
     }
 
-    static func decode(_ rows: PostgresRowSequence) async throws -> [WebhookEndpointRecord] {
+    func decode(_ rows: PostgresRowSequence) async throws -> [WebhookEndpointRecord] {
         var out: [WebhookEndpointRecord] = []
         for try await c in rows.decode((String, String, String, [String], String?, Bool, String?, String, String?, Date?, Date?, Date, Date).self) {
             guard let id = PrefixedID(parsing: c.0, as: .webhook) else { throw FileError(.invalidID, "corrupt webhook row \(c.0)") }
             out.append(WebhookEndpointRecord(id: id, tenant: try TenantID(c.1), url: c.2, topics: c.3, description: c.4, enabled: c.5,
-                                             disabledReason: c.6, secret: c.7, previousSecret: c.8, previousExpiresAt: c.9,
+                                             disabledReason: c.6, secret: try sealer.open(c.7, context: c.0),
+                                             previousSecret: try c.8.map { try sealer.open($0, context: c.0) }, previousExpiresAt: c.9,
                                              failingSince: c.10, createdAt: c.11, updatedAt: c.12))
         }
         return out

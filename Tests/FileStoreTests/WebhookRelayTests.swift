@@ -21,7 +21,7 @@ struct RelayHarness: Sendable {
     static let writer = Identity(subject: "tester", tenant: try! TenantID("acme"), scopes: [.filesWrite, .filesRead, .webhooksAdmin])
 
     static func with(schedule: [TimeInterval] = [0.3, 0.3, 0.3], lease: TimeInterval = 3, disableAfter: TimeInterval = 86400,
-                     concurrency: Int = 8, _ body: @Sendable (RelayHarness) async throws -> Void) async throws {
+                     concurrency: Int = 8, sealer: SecretSealer = .none, _ body: @Sendable (RelayHarness) async throws -> Void) async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             try await TestDatabase.withClient(TestDatabase.appRole(env.config)) { app in
                 let root = FileManager.default.temporaryDirectory.appendingPathComponent("relay-blobs-\(UUID())")
@@ -29,6 +29,7 @@ struct RelayHarness: Sendable {
                 var configuration = FileCoreConfiguration()
                 configuration.webhooks = WebhookConfiguration(allowPrivate: true, retrySchedule: RetrySchedule(delays: schedule, jitter: 0),
                                                               timeout: .seconds(2), disableAfter: disableAfter, lease: lease, concurrency: concurrency)
+                configuration.secretSealer = sealer
                 let core = FileCore(database: TenantDatabase(postgres: app, logger: TestDatabase.logger), blobs: try LocalBlobStore(root: root),
                                     configuration: configuration)
                 let sender = AsyncHTTPWebhookSender(allowPrivate: true, timeout: .seconds(2))
