@@ -173,7 +173,8 @@ public struct WebhookRelay: Sendable {
                     outcome = "disabled"
                     if disabling[d.endpointID] == nil { disabling[d.endpointID] = (d.url, reason) }
                 }
-                rows.append(RecordedAttempt(id: d.id, endpointID: d.endpointID, eventID: d.eventID, topic: d.topic, attempt: s.number,
+                rows.append(RecordedAttempt(id: d.id, endpointID: d.endpointID, eventID: d.eventID, topic: d.topic, aggregateID: d.aggregateID,
+                                            attempt: s.number,
                                             result: result, outcome: outcome, nextAttemptAt: next))
             }
             try await repository.record(rows, on: tx)

@@ -9,6 +9,8 @@ public struct RecordedAttempt: Sendable, Hashable, Encodable {
     public var endpointID: String
     public var eventID: String
     public var topic: String
+    /// The file (aggregate) the event is about: a head recorded delivered or dead hands the head to its next event.
+    public var aggregateID: String
     public var attempt: Int
     public var statusCode: Int?
     public var latencyMilliseconds: Int
@@ -19,12 +21,13 @@ public struct RecordedAttempt: Sendable, Hashable, Encodable {
     /// When the next attempt is due (`retry` only).
     public var nextAttemptAt: Date?
 
-    public init(id: Int64, endpointID: String, eventID: String, topic: String, attempt: Int, result: AttemptResult, outcome: String,
-                nextAttemptAt: Date?) {
+    public init(id: Int64, endpointID: String, eventID: String, topic: String, aggregateID: String, attempt: Int, result: AttemptResult,
+                outcome: String, nextAttemptAt: Date?) {
         self.id = id
         self.endpointID = endpointID
         self.eventID = eventID
         self.topic = topic
+        self.aggregateID = aggregateID
         self.attempt = attempt
         self.statusCode = result.statusCode
         self.latencyMilliseconds = result.latencyMilliseconds
@@ -81,18 +84,20 @@ extension WebhookRepository {
         return out
     }
 
-    /// Records a round's attempts in one statement: each delivery's new state (`delivered`, `dead`, or `pending`
+    /// Records a round's attempts: in one statement each delivery's new state (`delivered`, `dead`, or `pending`
     /// again — at its next attempt time for `retry`, still due as it was for `disabled`) and its attempt-log row,
-    /// in delivery order.
+    /// in delivery order; then the files whose head finished hand the head on. Under the tenant's relay lock, so
+    /// that fan-out (which decides whether a new delivery is a head) sees every head change committed.
     public func record(_ attempts: [RecordedAttempt], on tx: PostgresConnection) async throws {
         guard !attempts.isEmpty else { return }
+        try await lockRelay(on: tx)
         let json = String(decoding: try JSONEncoder().encode(attempts), as: UTF8.self)
         try await tx.query("""
             WITH r AS (
               SELECT * FROM jsonb_to_recordset(\(json)::jsonb) AS r(id int8, endpoint_id text, event_id text, topic text, attempt int4,
                 status_code int4, latency_ms int4, response_prefix text, error text, outcome text, state text, next_at float8)
             ), upd AS (
-              UPDATE webhook_deliveries d SET state = r.state, attempts = r.attempt, locked_until = NULL,
+              UPDATE webhook_deliveries d SET state = r.state, attempts = r.attempt, locked_until = NULL, head = d.head AND r.state = 'pending',
                 next_attempt_at = coalesce(to_timestamp(r.next_at), d.next_attempt_at),
                 finished_at = CASE WHEN r.state = 'pending' THEN NULL ELSE now() END
               FROM r WHERE d.id = r.id RETURNING d.id, d.tenant_id
@@ -102,6 +107,35 @@ extension WebhookRepository {
             SELECT upd.tenant_id, r.endpoint_id, r.event_id, r.topic, r.attempt, r.status_code, r.latency_ms, r.response_prefix, r.error,
                    r.outcome, to_timestamp(r.next_at)
             FROM upd JOIN r ON r.id = upd.id ORDER BY r.id
+            """, logger: logger)
+        let finished = attempts.filter { $0.state != "pending" }
+        if !finished.isEmpty { try await refreshHeads(pairs: finished.map { ($0.endpointID, $0.aggregateID) }, on: tx) }
+    }
+
+    /// Recomputes which pending deliveries are heads — of each (endpoint, aggregate) the one with the lowest `seq`
+    /// when the endpoint is enabled, none when it is disabled — for one endpoint, for the given (endpoint,
+    /// aggregate) pairs, or (both `nil`) for the whole tenant. Takes the tenant's relay lock first, so a fan-out
+    /// committed before is seen and one after sees the result.
+    public func refreshHeads(endpoint: String? = nil, pairs: [(endpoint: String, aggregate: String)]? = nil,
+                             on tx: PostgresConnection) async throws {
+        try await lockRelay(on: tx)
+        let endpoints = pairs.map { $0.map(\.endpoint) }
+        let aggregates = pairs.map { $0.map(\.aggregate) }
+        try await tx.query("""
+            WITH scope AS (
+              SELECT d.id, d.endpoint_id, d.aggregate_id, d.seq FROM webhook_deliveries d
+              WHERE d.tenant_id = current_tenant() AND d.state = 'pending'
+                AND (\(endpoint)::text IS NULL OR d.endpoint_id = \(endpoint))
+                AND (\(endpoints)::text[] IS NULL
+                     OR (d.endpoint_id, d.aggregate_id) IN (SELECT * FROM unnest(\(endpoints)::text[], \(aggregates)::text[])))
+            ), want AS (
+              SELECT DISTINCT ON (s.endpoint_id, s.aggregate_id) s.id
+              FROM scope s JOIN webhook_endpoints e ON e.id = s.endpoint_id AND e.enabled
+              ORDER BY s.endpoint_id, s.aggregate_id, s.seq
+            )
+            UPDATE webhook_deliveries d SET head = (w.id IS NOT NULL)
+            FROM scope s LEFT JOIN want w ON w.id = s.id
+            WHERE d.id = s.id AND d.head <> (w.id IS NOT NULL)
             """, logger: logger)
     }
 }

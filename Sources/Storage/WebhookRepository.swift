@@ -51,6 +51,7 @@ public struct WebhookRepository: Sendable {
               disabled_reason = \(e.disabledReason), failing_since = \(e.failingSince), updated_at = now()
             WHERE id = \(e.id.description)
             """, logger: logger)
+        try await refreshHeads(endpoint: e.id.description, on: tx)
     }
 
     /// Deletes the endpoint with its deliveries and attempt log; `false` when there was none.
@@ -76,8 +77,10 @@ public struct WebhookRepository: Sendable {
             UPDATE webhook_endpoints SET enabled = false, disabled_reason = \(reason), updated_at = now()
             WHERE id = \(id) AND enabled RETURNING id
             """, logger: logger)
-        for try await _ in rows { return true }
-        return false
+        var disabled = false
+        for try await _ in rows { disabled = true }
+        if disabled { try await refreshHeads(endpoint: id, on: tx) }
+        return disabled
     }
 
     // MARK: The relay
@@ -93,14 +96,24 @@ public struct WebhookRepository: Sendable {
     /// deliveries too: disabling pauses an endpoint, it never drops its events (they wait, pending, for
     /// ``claim(limit:lease:on:)`` to see it enabled again). Returns how many outbox rows it published.
     public func fanOut(limit: Int, on tx: PostgresConnection) async throws -> Int {
+        // A new delivery is its file's head at that endpoint when the endpoint is enabled, it is the file's first
+        // event in this batch, and no delivery of the file is pending there already.
         let rows = try await tx.query("""
             WITH ev AS (
               SELECT id, topic, aggregate_id, seq FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT \(limit) FOR UPDATE
-            ), ins AS (
-              INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, topic, aggregate_id, seq)
-              SELECT current_tenant(), e.id, ev.id, ev.topic, ev.aggregate_id, ev.seq
+            ), cand AS (
+              SELECT e.id AS endpoint_id, e.enabled, ev.id AS event_id, ev.topic, ev.aggregate_id, ev.seq,
+                     row_number() OVER (PARTITION BY e.id, ev.aggregate_id ORDER BY ev.seq) AS rn
               FROM ev JOIN webhook_endpoints e ON EXISTS (SELECT 1 FROM unnest(e.topics) p
                                                           WHERE p = ev.topic OR (right(p, 2) = '.*' AND starts_with(ev.topic, left(p, -1))))
+            ), ins AS (
+              INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, topic, aggregate_id, seq, head)
+              SELECT current_tenant(), c.endpoint_id, c.event_id, c.topic, c.aggregate_id, c.seq,
+                     c.enabled AND c.rn = 1 AND NOT EXISTS (
+                       SELECT 1 FROM webhook_deliveries p
+                       WHERE p.tenant_id = current_tenant() AND p.endpoint_id = c.endpoint_id AND p.aggregate_id = c.aggregate_id
+                         AND p.state = 'pending')
+              FROM cand c
               ON CONFLICT (endpoint_id, event_id) DO NOTHING
               RETURNING 1
             ), pub AS (
@@ -112,23 +125,21 @@ public struct WebhookRepository: Sendable {
         return 0
     }
 
-    /// Takes up to `limit` due deliveries under a lease of `lease` seconds: of each (endpoint, aggregate), only
-    /// the oldest pending one (its head), so a file's events go out in order and a failing file's head, waiting
-    /// for its retry, holds back that file only. Deliveries of disabled endpoints wait.
+    /// Takes up to `limit` due deliveries under a lease of `lease` seconds, oldest due first: heads only (of each
+    /// (endpoint, aggregate), the oldest pending one, of an enabled endpoint), so a file's events go out in order and
+    /// a failing file's head, waiting for its retry, holds back that file only. Read from the index of due heads, so
+    /// a claim costs the same whatever the backlog behind the heads.
     public func claim(limit: Int, lease: Double, on tx: PostgresConnection) async throws -> [ClaimedDelivery] {
         let rows = try await tx.query("""
-            WITH heads AS (
-              SELECT DISTINCT ON (d.endpoint_id, d.aggregate_id) d.id, d.next_attempt_at, d.locked_until
-              FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
-              WHERE d.state = 'pending'
-              ORDER BY d.endpoint_id, d.aggregate_id, d.seq
-            ), picked AS (
-              SELECT id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-              ORDER BY id LIMIT \(limit)
+            WITH picked AS (
+              SELECT d.id FROM webhook_deliveries d
+              WHERE d.tenant_id = current_tenant() AND d.state = 'pending' AND d.head AND d.next_attempt_at <= now()
+                AND (d.locked_until IS NULL OR d.locked_until < now())
+              ORDER BY d.next_attempt_at, d.id LIMIT \(limit)
             )
             UPDATE webhook_deliveries d SET locked_until = now() + make_interval(secs => \(lease))
             FROM picked p, webhook_endpoints e, outbox_events o
-            WHERE d.id = p.id AND e.id = d.endpoint_id AND o.id = d.event_id
+            WHERE d.id = p.id AND e.id = d.endpoint_id AND e.enabled AND o.id = d.event_id
             RETURNING d.id, d.endpoint_id, d.event_id, d.topic, d.aggregate_id, d.attempts, o.payload::text, o.created_at, e.url,
                       e.secret, CASE WHEN e.previous_expires_at > now() THEN e.previous_secret END, d.created_at
             """, logger: logger)
@@ -142,11 +153,11 @@ public struct WebhookRepository: Sendable {
         return claimed.sorted { $0.id < $1.id }
     }
 
-    /// When the next pending delivery of an enabled endpoint is due (`nil`: none pending).
+    /// When the next head (of an enabled endpoint) is due or its lease lapses (`nil`: none pending).
     public func nextDue(on tx: PostgresConnection) async throws -> Date? {
         let rows = try await tx.query("""
             SELECT min(greatest(d.next_attempt_at, coalesce(d.locked_until, d.next_attempt_at)))
-            FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled WHERE d.state = 'pending'
+            FROM webhook_deliveries d WHERE d.tenant_id = current_tenant() AND d.state = 'pending' AND d.head
             """, logger: logger)
         for try await at in rows.decode(Date?.self) { return at }
         return nil
@@ -219,8 +230,10 @@ public struct WebhookRepository: Sendable {
                 ) SELECT count(*)::int8 FROM r
                 """, logger: logger)
         }
-        for try await n in rows.decode(Int64.self) { return Int(n) }
-        return 0
+        var n = 0
+        for try await count in rows.decode(Int64.self) { n = Int(count) }
+        if !dryRun && n > 0 { try await refreshHeads(endpoint: endpoint, on: tx) }
+        return n
     }
 
     // MARK: Events about endpoints

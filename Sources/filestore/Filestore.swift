@@ -45,7 +45,7 @@ struct Filestore: AsyncParsableCommand {
 /// The schema version this build needs; JobKit's schema (``JobKitSchema``) and `migrations/` hold versions up to it
 /// (a test checks they agree).
 enum FilestoreSchema {
-    static let requiredVersion = 14
+    static let requiredVersion = 15
     /// What a database that is behind is told to do.
     static let migrateHint = "run `filestore migrate`"
 }
