@@ -20,7 +20,11 @@ WHERE d.id = h.id;
 ALTER TABLE webhook_deliveries FORCE ROW LEVEL SECURITY;
 ALTER TABLE webhook_endpoints FORCE ROW LEVEL SECURITY;
 
-CREATE INDEX webhook_deliveries_claimable ON webhook_deliveries (tenant_id, next_attempt_at, id) WHERE state = 'pending' AND head;
+-- Claims read unleased due heads in due order; heads in flight (leased) sit in an index of their own, read only
+-- for leases that lapsed (a killed relay run), so in-flight rows are never scanned past.
+CREATE INDEX webhook_deliveries_claimable ON webhook_deliveries (tenant_id, next_attempt_at, id)
+  WHERE state = 'pending' AND head AND locked_until IS NULL;
+CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (tenant_id, locked_until) WHERE state = 'pending' AND head AND locked_until IS NOT NULL;
 
 -- The leader's sweep for relay work left behind: due heads only (a file's later events wait behind its head and
 -- are no work of their own; a disabled endpoint has no heads).

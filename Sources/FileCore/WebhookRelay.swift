@@ -50,7 +50,7 @@ public struct WebhookRelay: Sendable {
         // 1. Outbox → deliveries, under the tenant's relay lock so two runs never interleave a file's events.
         while true {
             let n = try await core.database.transaction(tenant) { tx in
-                try await repository.lockRelay(on: tx)
+                try await repository.beginRelayRound(on: tx)
                 return try await repository.fanOut(limit: batch * 5, on: tx)
             }
             summary.published += n
@@ -75,18 +75,24 @@ public struct WebhookRelay: Sendable {
         return summary
     }
 
-    /// One lane of a run: rounds until nothing is due (or `rounds` rounds).
+    /// One lane of a run: rounds until nothing is due (or `rounds` rounds). Each round's attempts are recorded in
+    /// the transaction that claims the next round, so a round costs one transaction.
     func lane(tenant: TenantID, rounds: Int, batch: Int, policy: DeliveryPolicy) async throws -> Summary {
         var summary = Summary()
-        for round in 0..<rounds {
-            let (published, claimed) = try await core.database.transaction(tenant) { tx in
-                try await repository.lockRelay(on: tx)
+        var sent: [SentAttempt] = []
+        for round in 0...rounds {
+            let claiming = round < rounds
+            let (recorded, published, claimed) = try await core.database.transaction(tenant) { tx in
+                try await repository.beginRelayRound(on: tx)
+                let recorded = try await record(sent, tenant: tenant, policy: policy, on: tx)
+                guard claiming else { return (recorded, 0, [ClaimedDelivery]()) }
                 let published = round == 0 ? 0 : try await repository.fanOut(limit: batch * 5, on: tx)
-                return (published, try await repository.claim(limit: batch, lease: configuration.lease, on: tx))
+                return (recorded, published, try await repository.claim(limit: batch, lease: configuration.lease, on: tx))
             }
+            summary.add(report(sent, recorded))
             summary.published += published
             if claimed.isEmpty { break }
-            let sent = try await withThrowingTaskGroup(of: SentAttempt.self) { group in
+            sent = try await withThrowingTaskGroup(of: SentAttempt.self) { group in
                 var out: [SentAttempt] = []
                 out.reserveCapacity(claimed.count)
                 var running = 0
@@ -101,7 +107,6 @@ public struct WebhookRelay: Sendable {
                 for try await s in group { out.append(s) }
                 return out
             }
-            summary.add(try await record(sent, tenant: tenant, policy: policy))
         }
         return summary
     }
@@ -136,56 +141,62 @@ public struct WebhookRelay: Sendable {
         return SentAttempt(delivery: d, response: response, elapsed: clock.now - started)
     }
 
-    /// Records a round's attempts in one transaction: the endpoints' failure streaks (one statement for those
-    /// that answered 2xx, one for those that did not), each delivery's decision and attempt-log row (one
-    /// statement), and any endpoint the round disabled with its `webhook.endpoint_disabled.v1` event. Metrics and
-    /// the failure log lines follow the commit.
-    func record(_ sent: [SentAttempt], tenant: TenantID, policy: DeliveryPolicy) async throws -> RoundTally {
+    /// A round's attempts as recorded: their rows, and how many endpoints the round disabled.
+    struct Recorded: Sendable {
+        var rows: [RecordedAttempt] = []
+        var disabled = 0
+    }
+
+    /// Records a round's attempts in `tx` (under the relay lock): the endpoints' failure streaks (one statement
+    /// for those that answered 2xx, one for those that did not), each delivery's decision and attempt-log row (one
+    /// statement), and any endpoint the round disabled with its `webhook.endpoint_disabled.v1` event.
+    func record(_ sent: [SentAttempt], tenant: TenantID, policy: DeliveryPolicy, on tx: PostgresConnection) async throws -> Recorded {
+        guard !sent.isEmpty else { return Recorded() }
         func succeeded(_ s: SentAttempt) -> Bool { s.response.status.map { (200..<300).contains($0) } ?? false }
-        let healthy = Set(sent.filter(succeeded).map(\.delivery.endpointID))
-        let failing = Set(sent.filter { !succeeded($0) }.map(\.delivery.endpointID))
-        var tally = RoundTally()
-        let rows = try await core.database.transaction(tenant) { tx -> [RecordedAttempt] in
-            // An endpoint that answered 2xx in this round is not failing continuously; one that also failed in
-            // it starts a new streak now.
-            try await repository.markHealthy(Array(healthy), on: tx)
-            let since = try await repository.markFailing(Array(failing), on: tx)
-            var rng = SystemRandomNumberGenerator()
-            let now = Date()
-            var rows: [RecordedAttempt] = []
-            var disabling: [String: (url: String, reason: String)] = [:]
-            for s in sent {
-                let d = s.delivery
-                let result = AttemptResult(statusCode: s.response.status, latencyMilliseconds: Self.milliseconds(s.elapsed),
-                                           responsePrefix: s.response.bodyPrefix.map { String(decoding: Array($0.utf8.prefix(configuration.responsePrefixBytes)), as: UTF8.self) },
-                                           error: s.response.error.map { String($0.prefix(512)) })
-                let outcome: String
-                var next: Date? = nil
-                switch policy.decide(s.response, attempt: s.number, failingSince: since[d.endpointID], now: now, using: &rng) {
-                case .delivered: outcome = "delivered"
-                case .retry(let at): outcome = "retry"; next = at
-                case .dead: outcome = "dead"
-                case .disableEndpoint(let reason):
-                    // The delivery waits, pending, with this attempt counted and still due: the claim passes it over
-                    // while the endpoint is disabled and takes it as soon as it is enabled again (no retry step to sit
-                    // out after that). Attempts of the endpoint in flight at the same time meet the same 410 and end
-                    // here too; only the first disables the endpoint and records the event.
-                    outcome = "disabled"
-                    if disabling[d.endpointID] == nil { disabling[d.endpointID] = (d.url, reason) }
-                }
-                rows.append(RecordedAttempt(id: d.id, endpointID: d.endpointID, eventID: d.eventID, topic: d.topic, aggregateID: d.aggregateID,
-                                            attempt: s.number,
-                                            result: result, outcome: outcome, nextAttemptAt: next))
-            }
-            try await repository.record(rows, on: tx)
-            for (endpoint, why) in disabling.sorted(by: { $0.key < $1.key }) where try await repository.disable(endpoint, reason: why.reason, on: tx) {
-                try await recordDisabled(tenant: tenant, endpoint: endpoint, url: why.url, reason: why.reason, on: tx)
-                tally.disabled += 1
-            }
-            return rows
-        }
+        // An endpoint that answered 2xx in this round is not failing continuously; one that also failed in it
+        // starts a new streak now.
+        try await repository.markHealthy(Array(Set(sent.filter(succeeded).map(\.delivery.endpointID))), on: tx)
+        let since = try await repository.markFailing(Array(Set(sent.filter { !succeeded($0) }.map(\.delivery.endpointID))), on: tx)
+        var rng = SystemRandomNumberGenerator()
         let now = Date()
-        for (s, row) in zip(sent, rows) {
+        var recorded = Recorded()
+        var disabling: [String: (url: String, reason: String)] = [:]
+        for s in sent {
+            let d = s.delivery
+            let result = AttemptResult(statusCode: s.response.status, latencyMilliseconds: Self.milliseconds(s.elapsed),
+                                       responsePrefix: s.response.bodyPrefix.map { String(decoding: Array($0.utf8.prefix(configuration.responsePrefixBytes)), as: UTF8.self) },
+                                       error: s.response.error.map { String($0.prefix(512)) })
+            let outcome: String
+            var next: Date? = nil
+            switch policy.decide(s.response, attempt: s.number, failingSince: since[d.endpointID], now: now, using: &rng) {
+            case .delivered: outcome = "delivered"
+            case .retry(let at): outcome = "retry"; next = at
+            case .dead: outcome = "dead"
+            case .disableEndpoint(let reason):
+                // The delivery waits, pending, with this attempt counted and still due: the claim passes it over
+                // while the endpoint is disabled and takes it as soon as it is enabled again (no retry step to sit
+                // out after that). Attempts of the endpoint in flight at the same time meet the same 410 and end
+                // here too; only the first disables the endpoint and records the event.
+                outcome = "disabled"
+                if disabling[d.endpointID] == nil { disabling[d.endpointID] = (d.url, reason) }
+            }
+            recorded.rows.append(RecordedAttempt(id: d.id, endpointID: d.endpointID, eventID: d.eventID, topic: d.topic,
+                                                 aggregateID: d.aggregateID, attempt: s.number, result: result, outcome: outcome,
+                                                 nextAttemptAt: next))
+        }
+        try await repository.record(recorded.rows, on: tx)
+        for (endpoint, why) in disabling.sorted(by: { $0.key < $1.key }) where try await repository.disable(endpoint, reason: why.reason, on: tx) {
+            try await recordDisabled(tenant: tenant, endpoint: endpoint, url: why.url, reason: why.reason, on: tx)
+            recorded.disabled += 1
+        }
+        return recorded
+    }
+
+    /// After the commit: the metrics and the log lines of a recorded round, and its tally.
+    func report(_ sent: [SentAttempt], _ recorded: Recorded) -> RoundTally {
+        var tally = RoundTally(disabled: recorded.disabled)
+        let now = Date()
+        for (s, row) in zip(sent, recorded.rows) {
             tally.attempts += 1
             if row.outcome == "delivered" { tally.delivered += 1 } else { tally.failed += 1 }
             observe(AttemptObservation(outcome: row.outcome, latency: s.elapsed, sinceCommit: now.timeIntervalSince(s.delivery.occurredAt),

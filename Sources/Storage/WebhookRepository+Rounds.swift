@@ -84,13 +84,13 @@ extension WebhookRepository {
         return out
     }
 
-    /// Records a round's attempts: in one statement each delivery's new state (`delivered`, `dead`, or `pending`
-    /// again — at its next attempt time for `retry`, still due as it was for `disabled`) and its attempt-log row,
-    /// in delivery order; then the files whose head finished hand the head on. Under the tenant's relay lock, so
-    /// that fan-out (which decides whether a new delivery is a head) sees every head change committed.
+    /// Records a round's attempts in one statement: each delivery's new state (`delivered`, `dead`, or `pending`
+    /// again — at its next attempt time for `retry`, still due as it was for `disabled`), its attempt-log row (in
+    /// delivery order), and for each file whose head finished, its next pending delivery made the head (when the
+    /// endpoint is enabled). Call it under the tenant's relay lock, so that fan-out (which decides whether a new
+    /// delivery is a head) sees every head change committed.
     public func record(_ attempts: [RecordedAttempt], on tx: PostgresConnection) async throws {
         guard !attempts.isEmpty else { return }
-        try await lockRelay(on: tx)
         let json = String(decoding: try JSONEncoder().encode(attempts), as: UTF8.self)
         try await tx.query("""
             WITH r AS (
@@ -100,7 +100,17 @@ extension WebhookRepository {
               UPDATE webhook_deliveries d SET state = r.state, attempts = r.attempt, locked_until = NULL, head = d.head AND r.state = 'pending',
                 next_attempt_at = coalesce(to_timestamp(r.next_at), d.next_attempt_at),
                 finished_at = CASE WHEN r.state = 'pending' THEN NULL ELSE now() END
-              FROM r WHERE d.id = r.id RETURNING d.id, d.tenant_id
+              FROM r WHERE d.id = r.id RETURNING d.id, d.tenant_id, d.endpoint_id, d.aggregate_id, d.state
+            ), nxt AS (
+              -- The statement's snapshot still shows the finished heads pending: pass over them.
+              SELECT (SELECT p.id FROM webhook_deliveries p
+                      WHERE p.tenant_id = current_tenant() AND p.endpoint_id = f.endpoint_id AND p.aggregate_id = f.aggregate_id
+                        AND p.state = 'pending' AND p.id NOT IN (SELECT id FROM r)
+                      ORDER BY p.seq LIMIT 1) AS id
+              FROM (SELECT DISTINCT endpoint_id, aggregate_id FROM upd WHERE state <> 'pending') f
+            ), promoted AS (
+              UPDATE webhook_deliveries d SET head = true FROM nxt, webhook_endpoints e
+              WHERE d.id = nxt.id AND e.id = d.endpoint_id AND e.enabled RETURNING 1
             )
             INSERT INTO webhook_attempts (tenant_id, endpoint_id, event_id, topic, attempt, status_code, latency_ms, response_prefix,
                                           error, outcome, next_attempt_at)
@@ -108,26 +118,18 @@ extension WebhookRepository {
                    r.outcome, to_timestamp(r.next_at)
             FROM upd JOIN r ON r.id = upd.id ORDER BY r.id
             """, logger: logger)
-        let finished = attempts.filter { $0.state != "pending" }
-        if !finished.isEmpty { try await refreshHeads(pairs: finished.map { ($0.endpointID, $0.aggregateID) }, on: tx) }
     }
 
     /// Recomputes which pending deliveries are heads — of each (endpoint, aggregate) the one with the lowest `seq`
-    /// when the endpoint is enabled, none when it is disabled — for one endpoint, for the given (endpoint,
-    /// aggregate) pairs, or (both `nil`) for the whole tenant. Takes the tenant's relay lock first, so a fan-out
-    /// committed before is seen and one after sees the result.
-    public func refreshHeads(endpoint: String? = nil, pairs: [(endpoint: String, aggregate: String)]? = nil,
-                             on tx: PostgresConnection) async throws {
+    /// when the endpoint is enabled, none when it is disabled — for one endpoint, or (`nil`) for the whole tenant.
+    /// Takes the tenant's relay lock first, so a fan-out committed before is seen and one after sees the result.
+    public func refreshHeads(endpoint: String?, on tx: PostgresConnection) async throws {
         try await lockRelay(on: tx)
-        let endpoints = pairs.map { $0.map(\.endpoint) }
-        let aggregates = pairs.map { $0.map(\.aggregate) }
         try await tx.query("""
             WITH scope AS (
               SELECT d.id, d.endpoint_id, d.aggregate_id, d.seq FROM webhook_deliveries d
               WHERE d.tenant_id = current_tenant() AND d.state = 'pending'
                 AND (\(endpoint)::text IS NULL OR d.endpoint_id = \(endpoint))
-                AND (\(endpoints)::text[] IS NULL
-                     OR (d.endpoint_id, d.aggregate_id) IN (SELECT * FROM unnest(\(endpoints)::text[], \(aggregates)::text[])))
             ), want AS (
               SELECT DISTINCT ON (s.endpoint_id, s.aggregate_id) s.id
               FROM scope s JOIN webhook_endpoints e ON e.id = s.endpoint_id AND e.enabled

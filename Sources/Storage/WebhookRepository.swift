@@ -85,9 +85,21 @@ public struct WebhookRepository: Sendable {
 
     // MARK: The relay
 
-    /// Serializes the tenant's relay runs at the points where order matters (fan-out and claim), for the rest of `tx`.
+    /// Serializes the tenant's relay runs at the points where order matters (fan-out, claim, head changes), for
+    /// the rest of `tx`.
     public func lockRelay(on tx: PostgresConnection) async throws {
         try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('webhook.relay:' || current_tenant(), 0))", logger: logger)
+    }
+
+    /// ``lockRelay(on:)`` for a relay round's own transaction, which also commits without waiting for the WAL flush
+    /// (`synchronous_commit = off` for this transaction only). Safe for the relay's bookkeeping alone: a crash may
+    /// forget the last fraction of a second of claims and records — never part of one, a transaction stays atomic
+    /// — and what is forgotten is sent again with the same `webhook-id` (at least once). Events themselves are
+    /// written by the business transactions, durably; no API write uses this.
+    public func beginRelayRound(on tx: PostgresConnection) async throws {
+        try await tx.query("""
+            SELECT pg_advisory_xact_lock(hashtextextended('webhook.relay:' || current_tenant(), 0)), set_config('synchronous_commit', 'off', true)
+            """, logger: logger)
     }
 
     /// Turns up to `limit` unpublished outbox rows (in commit order per aggregate: `seq`) into one pending
@@ -127,18 +139,26 @@ public struct WebhookRepository: Sendable {
 
     /// Takes up to `limit` due deliveries under a lease of `lease` seconds, oldest due first: heads only (of each
     /// (endpoint, aggregate), the oldest pending one, of an enabled endpoint), so a file's events go out in order and
-    /// a failing file's head, waiting for its retry, holds back that file only. Read from the index of due heads, so
-    /// a claim costs the same whatever the backlog behind the heads.
+    /// a failing file's head, waiting for its retry, holds back that file only. Read from the index of unleased due
+    /// heads (and the small one of leased heads, for leases a killed run left to lapse), so a claim costs the same
+    /// whatever the backlog behind the heads or in flight.
     public func claim(limit: Int, lease: Double, on tx: PostgresConnection) async throws -> [ClaimedDelivery] {
         let rows = try await tx.query("""
             WITH picked AS (
-              SELECT d.id FROM webhook_deliveries d
-              WHERE d.tenant_id = current_tenant() AND d.state = 'pending' AND d.head AND d.next_attempt_at <= now()
-                AND (d.locked_until IS NULL OR d.locked_until < now())
-              ORDER BY d.next_attempt_at, d.id LIMIT \(limit)
+              (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+               WHERE d.tenant_id = current_tenant() AND d.state = 'pending' AND d.head AND d.locked_until IS NULL
+                 AND d.next_attempt_at <= now()
+               ORDER BY d.next_attempt_at, d.id LIMIT \(limit))
+              UNION ALL
+              (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+               WHERE d.tenant_id = current_tenant() AND d.state = 'pending' AND d.head AND d.locked_until < now()
+                 AND d.next_attempt_at <= now()
+               ORDER BY d.locked_until LIMIT \(limit))
+            ), chosen AS (
+              SELECT id FROM picked ORDER BY next_attempt_at, id LIMIT \(limit)
             )
             UPDATE webhook_deliveries d SET locked_until = now() + make_interval(secs => \(lease))
-            FROM picked p, webhook_endpoints e, outbox_events o
+            FROM chosen p, webhook_endpoints e, outbox_events o
             WHERE d.id = p.id AND e.id = d.endpoint_id AND e.enabled AND o.id = d.event_id
             RETURNING d.id, d.endpoint_id, d.event_id, d.topic, d.aggregate_id, d.attempts, o.payload::text, o.created_at, e.url,
                       e.secret, CASE WHEN e.previous_expires_at > now() THEN e.previous_secret END, d.created_at
