@@ -41,3 +41,10 @@ CREATE OR REPLACE FUNCTION filestore_system.tenants_with_webhook_work(p_after te
   WHERE p_after IS NULL OR t > p_after
   ORDER BY t LIMIT greatest(p_limit, 0)
 $$;
+
+-- A file's next pending delivery is found through webhook_deliveries_heads (tenant, endpoint, aggregate, seq). The
+-- old (endpoint_id, state, seq) index also covered pending rows, and a planner without statistics (a table that
+-- filled faster than autovacuum analyzes it) walked an endpoint's whole backlog through it for every lookup.
+-- Finished deliveries (the log's delivered and dead rows, the dead letter's replay) keep an index of their own.
+DROP INDEX webhook_deliveries_endpoint;
+CREATE INDEX webhook_deliveries_endpoint_done ON webhook_deliveries (endpoint_id, state, id) WHERE state <> 'pending';

@@ -100,17 +100,21 @@ extension WebhookRepository {
               UPDATE webhook_deliveries d SET state = r.state, attempts = r.attempt, locked_until = NULL, head = d.head AND r.state = 'pending',
                 next_attempt_at = coalesce(to_timestamp(r.next_at), d.next_attempt_at),
                 finished_at = CASE WHEN r.state = 'pending' THEN NULL ELSE now() END
-              FROM r WHERE d.id = r.id RETURNING d.id, d.tenant_id, d.endpoint_id, d.aggregate_id, d.state
+              -- Rows by primary key (the array), whatever the planner thinks of the table's size.
+              FROM r WHERE d.id = ANY(ARRAY(SELECT id FROM r)) AND d.id = r.id
+              RETURNING d.id, d.tenant_id, d.endpoint_id, d.aggregate_id, d.state
             ), nxt AS (
-              -- The statement's snapshot still shows the finished heads pending: pass over them.
-              SELECT (SELECT p.id FROM webhook_deliveries p
-                      WHERE p.tenant_id = current_tenant() AND p.endpoint_id = f.endpoint_id AND p.aggregate_id = f.aggregate_id
-                        AND p.state = 'pending' AND p.id NOT IN (SELECT id FROM r)
-                      ORDER BY p.seq LIMIT 1) AS id
-              FROM (SELECT DISTINCT endpoint_id, aggregate_id FROM upd WHERE state <> 'pending') f
+              -- The statement's snapshot still shows each finished head pending, first in its file's seq order (it
+              -- was the head): the next one is the second.
+              SELECT n.id FROM (SELECT DISTINCT endpoint_id, aggregate_id FROM upd WHERE state <> 'pending') f
+              CROSS JOIN LATERAL (
+                SELECT p.id FROM webhook_deliveries p
+                WHERE p.tenant_id = current_tenant() AND p.endpoint_id = f.endpoint_id AND p.aggregate_id = f.aggregate_id
+                  AND p.state = 'pending'
+                ORDER BY p.tenant_id, p.endpoint_id, p.aggregate_id, p.seq OFFSET 1 LIMIT 1) n
             ), promoted AS (
-              UPDATE webhook_deliveries d SET head = true FROM nxt, webhook_endpoints e
-              WHERE d.id = nxt.id AND e.id = d.endpoint_id AND e.enabled RETURNING 1
+              UPDATE webhook_deliveries d SET head = true FROM webhook_endpoints e
+              WHERE d.id = ANY(ARRAY(SELECT id FROM nxt)) AND e.id = d.endpoint_id AND e.enabled RETURNING 1
             )
             INSERT INTO webhook_attempts (tenant_id, endpoint_id, event_id, topic, attempt, status_code, latency_ms, response_prefix,
                                           error, outcome, next_attempt_at)

@@ -158,8 +158,9 @@ public struct WebhookRepository: Sendable {
               SELECT id FROM picked ORDER BY next_attempt_at, id LIMIT \(limit)
             )
             UPDATE webhook_deliveries d SET locked_until = now() + make_interval(secs => \(lease))
-            FROM chosen p, webhook_endpoints e, outbox_events o
-            WHERE d.id = p.id AND e.id = d.endpoint_id AND e.enabled AND o.id = d.event_id
+            FROM webhook_endpoints e, outbox_events o
+            -- By primary key (an array, not a join the planner may turn into a scan of every delivery ever made).
+            WHERE d.id = ANY(ARRAY(SELECT id FROM chosen)) AND e.id = d.endpoint_id AND e.enabled AND o.id = d.event_id
             RETURNING d.id, d.endpoint_id, d.event_id, d.topic, d.aggregate_id, d.attempts, o.payload::text, o.created_at, e.url,
                       e.secret, CASE WHEN e.previous_expires_at > now() THEN e.previous_secret END, d.created_at
             """, logger: logger)
