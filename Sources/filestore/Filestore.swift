@@ -12,7 +12,7 @@ struct Filestore: AsyncParsableCommand {
             DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, ConfigCommand.self, TokenCommand.self,
             FilesCommand.self, JobsCommand.self, DLQCommand.self, QueuesCommand.self,
             ScheduleCommand.self, SchedulesCommand.self,
-            EventsCommand.self, WebhooksCommand.self, AuditCommand.self, ErasureCommand.self, TenantsCommand.self,
+            EventsCommand.self, WebhooksCommand.self, BlobsCommand.self, AuditCommand.self, ErasureCommand.self, TenantsCommand.self,
         ]
     )
 
