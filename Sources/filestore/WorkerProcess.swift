@@ -176,12 +176,13 @@ struct FilestoreProcess {
     }
 }
 
-/// The blob store of this process, built once from configuration and shared by the API and every handler: the local
-/// store, or with `FILESTORE_BLOB_REGIONS` one local store per region (data residency), a tenant's region read from
+/// The blob store of this process, built once from configuration and shared by the API and every handler: the S3
+/// store with `FILESTORE_BLOB_STORE=s3`, else the local store, or with `FILESTORE_BLOB_REGIONS` one local store per region (data residency), a tenant's region read from
 /// its row through `postgres` (commands that touch no bytes pass none).
 func makeBlobStore(_ blobs: FilestoreConfiguration.Blobs, postgres: PostgresClient? = nil) throws -> any BlobStore {
     // Its own threads (most of their time is spent in fsync): see LocalBlobStore.defaultIOThreads.
     let pool = LocalBlobStore.makeIOPool()
+    if blobs.backend == .s3, let s3 = blobs.s3 { return try makeS3BlobStore(s3, staging: blobs.directoryURL, pool: pool) }
     guard !blobs.regions.isEmpty else { return try LocalBlobStore(root: blobs.directoryURL, pool: pool) }
     var stores: [String: any BlobStore] = ["local": try LocalBlobStore(root: blobs.directoryURL, pool: pool)]
     for (region, folder) in blobs.regions { stores[region] = try LocalBlobStore(root: URL(fileURLWithPath: folder), pool: pool) }
@@ -192,6 +193,21 @@ func makeBlobStore(_ blobs: FilestoreConfiguration.Blobs, postgres: PostgresClie
             try await TenantRepository(logger: logger).region(tenant, on: $0)
         }
     }
+}
+
+/// The S3 store of `FILESTORE_BLOB_STORE=s3`: its HTTP client lives as long as the process. Staged tus parts and the
+/// native engines' working copies stay under `FILESTORE_BLOB_DIR` (`staging`).
+func makeS3BlobStore(_ s3: FilestoreConfiguration.Blobs.S3, staging: URL, pool: NIOThreadPool) throws -> S3BlobStore {
+    var configuration = S3Configuration(endpoint: s3.endpoint, bucket: s3.bucket,
+                                        credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey,
+                                                                   sessionToken: s3.sessionToken),
+                                        stagingDirectory: staging)
+    configuration.region = s3.region
+    configuration.pathStyle = s3.pathStyle
+    configuration.partSize = Int(s3.partSize)
+    configuration.keyPrefix = s3.keyPrefix
+    return try S3BlobStore(configuration: configuration, client: S3BlobStore.makeHTTPClient(configuration), pool: pool,
+                           logger: makeLogger("filestore.s3"))
 }
 
 /// The file API's keys, URL signer and rate limiter, built from configuration (missing keys stop the process).

@@ -26,7 +26,14 @@ struct BlobBackend: Sendable, CustomTestStringConvertible {
         return (RegionalBlobStore(stores: stores) { _ in "eu" }, { try? FileManager.default.removeItem(at: root) })
     }
 
-    static let all: [BlobBackend] = [.local, .regional]
+    /// The S3 store against the tests' Ceph RADOS Gateway, each open with its own key prefix (``S3TestEnvironment``);
+    /// part of ``all`` only when `TEST_S3_ENDPOINT` is set (`S3BlobStoreTests` says so when it is not).
+    static let s3 = BlobBackend(name: "s3") {
+        let (store, cleanup) = try S3TestEnvironment.open()
+        return (store, cleanup)
+    }
+
+    static let all: [BlobBackend] = [.local, .regional] + (S3TestEnvironment.isConfigured ? [.s3] : [])
 }
 
 func chunks(_ data: [UInt8], size: Int) -> AsyncStream<ByteBuffer> {

@@ -1,0 +1,92 @@
+import Crypto
+import Domain
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Multipart uploads: CreateMultipartUpload, UploadPart a part at a time (the next part gathered while one is
+/// sent), CompleteMultipartUpload, then a HEAD that checks the object's size (and reads its ETag: Ceph's RGW may
+/// answer Complete with an empty one). Any failure aborts the upload, so no part is left behind by this process;
+/// uploads abandoned by a process that died are removed by the bucket's lifecycle rule (docs/STORAGE.md).
+extension S3BlobStore {
+    /// Sends `first` and the rest of `chunks` as a multipart upload of `key`; returns the bytes' SHA-256. `size`
+    /// and `hasher` carry on from what `first` already counted.
+    func putMultipart<I: AsyncIteratorProtocol>(_ key: ObjectKey, first: ByteBuffer, rest chunks: inout I, size: inout Int64,
+                                                hasher: inout SHA256, limit: Int64?) async throws -> String
+        where I.Element == ByteBuffer {
+        let uploadID = try await createMultipart(key)
+        do {
+            var etags: [Int: String] = [:]
+            try await withThrowingTaskGroup(of: (Int, String).self) { sends in
+                var inFlight = false
+                var number = 0
+                func send(_ part: ByteBuffer) async throws {
+                    if inFlight, let (n, etag) = try await sends.next() { etags[n] = etag }
+                    number += 1
+                    let n = number
+                    sends.addTask { (n, try await self.uploadPart(key, uploadID: uploadID, number: n, body: part)) }
+                    inFlight = true
+                }
+                try await send(first)
+                var part = ByteBufferAllocator().buffer(capacity: configuration.partSize)
+                while var chunk = try await chunks.next() {
+                    size += Int64(chunk.readableBytes)
+                    if let limit, size > limit { throw BlobTooLarge(limit: limit) }
+                    chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                    part.writeBuffer(&chunk)
+                    if part.readableBytes >= configuration.partSize {
+                        try await send(part)
+                        part = ByteBufferAllocator().buffer(capacity: configuration.partSize)
+                    }
+                }
+                if part.readableBytes > 0 { try await send(part) }
+                for try await (n, etag) in sends { etags[n] = etag }
+            }
+            try await completeMultipart(key, uploadID: uploadID, etags: etags.sorted { $0.key < $1.key }.map(\.value))
+            let stored = try await self.size(of: key)
+            guard stored == size else {
+                throw FileError(.storageFailure, "multipart upload of \(key) holds \(stored.map(String.init) ?? "nothing") of \(size) bytes")
+            }
+            return hasher.finalize().hexString
+        } catch {
+            await abortMultipart(key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    func createMultipart(_ key: ObjectKey) async throws -> String {
+        let response = try await send(.POST, key.path, query: [("uploads", "")], operation: "CreateMultipartUpload \(key.path)")
+        guard let id = S3XML.first("UploadId", in: response.body), !id.isEmpty else {
+            throw FileError(.storageFailure, "CreateMultipartUpload \(key.path): no UploadId in the answer")
+        }
+        return id
+    }
+
+    /// One part, its payload hash signed; returns its ETag.
+    func uploadPart(_ key: ObjectKey, uploadID: String, number: Int, body: ByteBuffer) async throws -> String {
+        let response = try await send(.PUT, key.path, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: body,
+                                      operation: "UploadPart \(number) \(key.path)")
+        guard let etag = response.headers.first(name: "etag"), !etag.isEmpty else {
+            throw FileError(.storageFailure, "UploadPart \(number) \(key.path): no ETag in the answer")
+        }
+        return etag
+    }
+
+    func completeMultipart(_ key: ObjectKey, uploadID: String, etags: [String]) async throws {
+        var xml = "<CompleteMultipartUpload>"
+        for (i, etag) in etags.enumerated() { xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(S3XML.escape(etag))</ETag></Part>" }
+        xml += "</CompleteMultipartUpload>"
+        _ = try await send(.POST, key.path, query: [("uploadId", uploadID)], headers: [("Content-Type", "application/xml")],
+                           body: ByteBuffer(string: xml), operation: "CompleteMultipartUpload \(key.path)")
+    }
+
+    /// Best effort: a failed abort leaves the parts to the bucket's lifecycle rule.
+    func abortMultipart(_ key: ObjectKey, uploadID: String) async {
+        do {
+            _ = try await send(.DELETE, key.path, query: [("uploadId", uploadID)], accept: [200, 204, 404],
+                               operation: "AbortMultipartUpload \(key.path)")
+        } catch {
+            logger.warning("could not abort a multipart upload", metadata: ["key": "\(key)", "upload_id": "\(uploadID)", "error": "\(error)"])
+        }
+    }
+}
