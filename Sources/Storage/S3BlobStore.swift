@@ -45,12 +45,17 @@ public struct S3BlobStore: BlobStore {
         self.staging = try LocalBlobStore(root: configuration.stagingDirectory, pool: pool)
     }
 
-    /// An HTTP client with the configuration's connect, read and idle timeouts, HTTP/1.1, no redirects.
+    /// An HTTP client with the configuration's connect, read and idle timeouts, HTTP/1.1, no redirects, no retries of
+    /// its own.
     public static func makeHTTPClient(_ configuration: S3Configuration) -> HTTPClient {
         func amount(_ d: Duration) -> TimeAmount { .nanoseconds(Int64(d.components.seconds) * 1_000_000_000 + d.components.attoseconds / 1_000_000_000) }
         var http = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                             timeout: .init(connect: amount(configuration.connectTimeout), read: amount(configuration.readTimeout)))
         http.connectionPool = .init(idleTimeout: amount(configuration.idleTimeout), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // A refused or failed connection fails its request at once, and the store's own retries (with backoff) decide:
+        // the client's default retries establishing it until the connect timeout, so a store that is down took
+        // attempts × connect timeout (4 × 5 s) to answer 503.
+        http.connectionPool.retryConnectionEstablishment = false
         http.httpVersion = .http1Only
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
     }
@@ -106,7 +111,7 @@ public struct S3BlobStore: BlobStore {
         let path = scratchPath(suffix: ".download")
         let pool = self.pool
         let fd = try await pool.runIfActive { () throws -> Int32 in
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw POSIXFailure("open", path) }
             return fd
         }
@@ -115,16 +120,16 @@ public struct S3BlobStore: BlobStore {
                 for try await chunk in try await read(key, range: nil) {
                     try await pool.runIfActive { try LocalBlobStore.writeAll(fd, chunk, path: path) }
                 }
-                try await pool.runIfActive { close(fd) }
+                _ = try await pool.runIfActive { close(fd) }
             } catch {
-                try? await pool.runIfActive { close(fd) }
+                _ = try? await pool.runIfActive { close(fd) }
                 throw error
             }
             let result = try await body(path)
-            try? await pool.runIfActive { unlink(path) }
+            _ = try? await pool.runIfActive { unlink(path) }
             return result
         } catch {
-            try? await pool.runIfActive { unlink(path) }
+            _ = try? await pool.runIfActive { unlink(path) }
             throw error
         }
     }
@@ -134,7 +139,7 @@ public struct S3BlobStore: BlobStore {
     /// Uploads the file at `path` (streamed from disk) as `key`, then removes it.
     public func importFile(_ path: String, as key: ObjectKey) async throws -> BlobInfo {
         let info = try await put(key, body: LocalFileChunks(paths: [path], pool: pool, chunkSize: configuration.fileChunkSize), limit: nil)
-        try? await pool.runIfActive { unlink(path) }
+        _ = try? await pool.runIfActive { unlink(path) }
         return info
     }
 }

@@ -102,28 +102,27 @@ public struct S3Signer: Sendable {
 
     /// Parameters encoded (``encode(_:)``) and sorted by name, then value: `name=value&…` (`name=` for an empty value).
     public static func canonicalQuery(_ query: [(String, String)]) -> String {
-        query.map { (encode($0.0), encode($0.1)) }
-            .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
-            .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        let encoded: [(name: String, value: String)] = query.map { (encode($0.0), encode($0.1)) }
+        let sorted = encoded.sorted { (a, b) -> Bool in a.name == b.name ? a.value < b.value : a.name < b.name }
+        return sorted.map { pair -> String in pair.name + "=" + pair.value }.joined(separator: "&")
     }
 
     /// RFC 3986 percent-encoding as SigV4 wants it: everything but `A-Z a-z 0-9 - . _ ~` (and `/` when `slash`
     /// is false) as `%XX` in upper-case hex.
     public static func encode(_ text: String, keepSlash: Bool = false) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
         for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(Character(UnicodeScalar(byte)))
-            case UInt8(ascii: "/") where keepSlash:
-                out.append("/")
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            let unreserved = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
+            if unreserved || (keepSlash && byte == 0x2F) {
+                out.append(byte)
+            } else {
+                out += [0x25, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// An object's path as sent and signed: `/` + each segment encoded.

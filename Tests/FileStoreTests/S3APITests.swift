@@ -157,13 +157,18 @@ struct S3APITests {
                     #expect(r.status == .ok)
                     return Array(buffer: r.body)
                 }
-                #expect(original == jpeg)
+                // An image's original is served as its scrubbed variant (no metadata), read from the bucket; the
+                // original object holds the bytes uploaded.
+                let scrubbed = try ObjectKey(parsing: "tenants/acme/files/\(id)/scrubbed")
+                let stored = try await collect(s3.read(scrubbed, range: nil))
+                #expect(original == stored && !stored.isEmpty)
+                #expect(try await collect(s3.read(ObjectKey(parsing: "tenants/acme/files/\(id)/original"), range: nil)) == jpeg)
                 let range = try await client.execute(uri: "/v1/files/\(id)/content", method: .get, headers: h.headers(token, [.range: "bytes=10-19"])) {
                     (r: TestResponse) throws -> [UInt8] in
                     #expect(r.status == .partialContent)
                     return Array(buffer: r.body)
                 }
-                #expect(range == Array(jpeg[10..<20]))
+                #expect(range == Array(stored[10..<20]))
                 let url = try await client.execute(uri: "/v1/files/\(id)/urls", method: .post, headers: h.headers(token, [.contentType: "application/json"]),
                                                    body: ByteBuffer(string: "{\"variant\": \"thumb\"}")) {
                     (try JSONSerialization.jsonObject(with: Data(buffer: $0.body)) as? [String: Any])?["url"] as? String ?? ""

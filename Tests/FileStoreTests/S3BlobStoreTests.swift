@@ -143,8 +143,9 @@ struct S3BlobStoreTests {
         let put = await #expect(throws: FileError.self) { try await blobs.put(key, body: chunks([1, 2, 3], size: 3)) }
         #expect(put?.code == .storageFailure)
         #expect(put?.message.contains("unreachable") == true, "\(String(describing: put))")
-        // Three retries after the first attempt (50, 100, 200 ms and jitter).
-        #expect(ContinuousClock.now - started >= .milliseconds(350))
+        // Three retries after the first attempt (50, 100, 200 ms and jitter), and no more: a client waits seconds, not minutes.
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(350) && waited < .seconds(5), "\(waited)")
         let size = await #expect(throws: FileError.self) { try await blobs.size(of: key) }
         #expect(size?.code == .storageFailure)
         let read = await #expect(throws: FileError.self) { try await blobs.read(key) }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOPosix
 import Storage
+import Testing
 
 /// The Ceph RADOS Gateway that `scripts/test.sh` starts (`scripts/ceph.sh`) and names in `TEST_S3_ENDPOINT`,
 /// `TEST_S3_BUCKET`, `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. Every store opened here has a key prefix of
