@@ -85,7 +85,8 @@ struct FilestoreProcess {
             if let maintenance = worker.maintenance, let systemDatabase {
                 let sweeps = SweepTasks(system: systemDatabase, jobs: JobClient(postgres: postgres, logger: logger))
                 let service = LeaderService(postgres: postgres, candidateID: worker.workerID, maintenance: maintenance,
-                                            extraTasks: sweeps.all + webhooks.leaderTasks + complianceTasks, notifier: notifier, logger: logger)
+                                            extraTasks: sweeps.all + webhooks.leaderTasks + complianceTasks + s3Tasks(blobs), notifier: notifier,
+                                            logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
             }
@@ -170,6 +171,12 @@ struct FilestoreProcess {
         try await ServiceGroup(configuration: group).run()
     }
 
+    /// With the S3 store: the sweep of multipart uploads a dead process left behind.
+    private func s3Tasks(_ blobs: (any BlobStore)?) -> [any LeaderTask] {
+        guard let store = blobs as? S3BlobStore else { return [] }
+        return [S3UploadSweepTask(store: store)]
+    }
+
     /// The file API and the pipeline's handlers (optimize, purge, scan) read and write blobs.
     private func needsBlobs(_ worker: JobWorkerConfiguration?) -> Bool {
         servesAPI || (worker?.queues.contains { ["optimize", "maintenance", "scan"].contains($0.name) } ?? false)
@@ -206,8 +213,11 @@ func makeS3BlobStore(_ s3: FilestoreConfiguration.Blobs.S3, staging: URL, pool: 
     configuration.pathStyle = s3.pathStyle
     configuration.partSize = Int(s3.partSize)
     configuration.keyPrefix = s3.keyPrefix
-    return try S3BlobStore(configuration: configuration, client: S3BlobStore.makeHTTPClient(configuration), pool: pool,
-                           logger: makeLogger("filestore.s3"))
+    let client = S3BlobStore.makeHTTPClient(configuration)
+    // The client serves the store until the process exits; an HTTPClient released without shutdown() traps in debug
+    // builds, so it is kept (retained once more) rather than shut down at an arbitrary point before exit.
+    _ = Unmanaged.passRetained(client)
+    return try S3BlobStore(configuration: configuration, client: client, pool: pool, logger: makeLogger("filestore.s3"))
 }
 
 /// The file API's keys, URL signer and rate limiter, built from configuration (missing keys stop the process).

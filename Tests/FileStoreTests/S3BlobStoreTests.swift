@@ -2,7 +2,8 @@ import Crypto
 import Domain
 import Foundation
 import NIOCore
-import Storage
+import Jobs
+@testable import Storage
 import Testing
 
 /// What only the S3 backend promises, against the tests' Ceph RADOS Gateway (the shared contract runs on it in
@@ -182,5 +183,25 @@ struct S3BlobStoreTests {
         #expect(hosted.objectURL(of: "tenants/acme/x") == "https://files.s3.eu-west-1.amazonaws.com/\(hosted.keyPrefix)tenants/acme/x")
         hosted.pathStyle = true
         #expect(hosted.objectURL(of: "tenants/acme/x") == "https://s3.eu-west-1.amazonaws.com/files/\(hosted.keyPrefix)tenants/acme/x")
+    }
+}
+
+/// The leader task that aborts multipart uploads a dead process left in the bucket.
+@Suite(.enabled(if: S3TestEnvironment.isConfigured, S3TestEnvironment.skipReason))
+struct S3UploadSweepTaskTests {
+    @Test func anAbandonedMultipartUploadIsAbortedOnceOldEnoughAndARecentOneIsKept() async throws {
+        let (store, cleanup) = try S3TestEnvironment.open()
+        defer { cleanup() }
+        let key = try ObjectKey(tenant: TenantID("acme"), file: PrefixedID(.file))
+        // What a process that died mid-upload leaves: an upload started, one part sent, never completed.
+        let id = try await store.createMultipart(key)
+        _ = try await store.uploadPart(key, uploadID: id, number: 1, body: ByteBuffer(repeating: 1, count: 1024))
+        #expect(try await store.pendingMultipartUploads().map(\.uploadID) == [id])
+        #expect(try await S3UploadSweepTask(store: store).run() == 0)   // a day old is abandoned; this one is not
+        #expect(try await store.pendingMultipartUploads().count == 1)
+        try await Task.sleep(for: .seconds(1.1))
+        #expect(try await S3UploadSweepTask(store: store, maxAge: .seconds(1)).run() == 1)
+        #expect(try await store.pendingMultipartUploads().isEmpty)
+        #expect(try await store.size(of: key) == nil)
     }
 }
