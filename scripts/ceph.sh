@@ -6,7 +6,8 @@
 #                           a running cluster is kept)
 #   scripts/ceph.sh stop    stop every daemon started here (by PID file)
 #   scripts/ceph.sh url     the gateway's endpoint, http://127.0.0.1:$PORT
-#   scripts/ceph.sh env     export lines for the tests: TEST_S3_ENDPOINT, TEST_S3_BUCKET, TEST_S3_REGION, AWS_*
+#   scripts/ceph.sh env     export lines for the tests: TEST_S3_ENDPOINT, TEST_S3_BUCKET, TEST_S3_REGION, AWS_*, and the
+#                           principals and keys of the bucket-policy test (TEST_S3_*_PRINCIPAL, TEST_S3_TENANT_*)
 #   scripts/ceph.sh status
 # Env: FILESTORE_TEST_S3_PORT (gateway port, default 7480; the monitor listens on PORT+10 and PORT+11),
 #      FILESTORE_CEPH_DIR (default .data/ceph), FILESTORE_TEST_S3_BUCKET (default filestore-test).
@@ -20,6 +21,9 @@ MON_V1_PORT=$((PORT + 11))
 BUCKET=${FILESTORE_TEST_S3_BUCKET:-filestore-test}
 ACCESS_KEY=FILESTORETESTACCESS1
 SECRET_KEY=filestore-test-secret-key-not-a-secret-000
+# A second user standing for a per-tenant principal of infra/s3/bucket-policy.example.json (S3BucketPolicyTests).
+TENANT_ACCESS_KEY=FILESTORETENANTACME1
+TENANT_SECRET_KEY=filestore-tenant-acme-key-not-a-secret-0
 CONF=$DIR/ceph.conf
 ENDPOINT=http://127.0.0.1:$PORT
 DAEMONS="client.rgw.gw osd.0 mon.a"   # stop order
@@ -133,6 +137,8 @@ start() {
   wait_for 120 "the gateway" curl -sf -o /dev/null "$ENDPOINT/"
   radosgw-admin -c "$CONF" user create --uid=filestore --display-name="filestore tests" \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >"$DIR/user.json"
+  radosgw-admin -c "$CONF" user create --uid=tenant-acme --display-name="filestore tests: tenant acme" \
+    --access-key="$TENANT_ACCESS_KEY" --secret-key="$TENANT_SECRET_KEY" >"$DIR/user-tenant.json"
   # The gateway caches users: wait until the key is accepted, then create the bucket.
   wait_for 30 "the S3 user" s3curl -o /dev/null "$ENDPOINT/"
   s3curl -X PUT -o /dev/null "$ENDPOINT/$BUCKET"
@@ -179,6 +185,10 @@ export TEST_S3_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=$ACCESS_KEY
 export AWS_SECRET_ACCESS_KEY=$SECRET_KEY
 export AWS_DEFAULT_REGION=us-east-1
+export TEST_S3_SERVICE_PRINCIPAL=arn:aws:iam:::user/filestore
+export TEST_S3_TENANT_PRINCIPAL=arn:aws:iam:::user/tenant-acme
+export TEST_S3_TENANT_ACCESS_KEY_ID=$TENANT_ACCESS_KEY
+export TEST_S3_TENANT_SECRET_ACCESS_KEY=$TENANT_SECRET_KEY
 ENV
     ;;
   *) echo "usage: $0 start|stop|status|url|env" >&2; exit 2 ;;

@@ -9,9 +9,10 @@ import NIOHTTP1
 /// answer Complete with an empty one). Any failure aborts the upload, so no part is left behind by this process;
 /// uploads abandoned by a process that died are removed by the bucket's lifecycle rule (docs/STORAGE.md).
 extension S3BlobStore {
-    /// Sends `first` and the rest of `chunks` as a multipart upload of `key`; returns the bytes' SHA-256. `size`
-    /// and `hasher` carry on from what `first` already counted.
-    func putMultipart<I: AsyncIteratorProtocol>(_ key: ObjectKey, first: ByteBuffer, rest chunks: inout I, size: inout Int64,
+    /// Sends `first` (one whole part), `carry` (bytes already counted that follow it) and the rest of `chunks` as a
+    /// multipart upload of `key`, in parts of exactly ``S3Configuration/partSize`` but the last; returns the bytes'
+    /// SHA-256. `size` and `hasher` carry on from what `first` and `carry` already counted.
+    func putMultipart<I: AsyncIteratorProtocol>(_ key: ObjectKey, first: ByteBuffer, carry: ByteBuffer?, rest chunks: inout I, size: inout Int64,
                                                 hasher: inout SHA256, limit: Int64?) async throws -> String
         where I.Element == ByteBuffer {
         let uploadID = try await createMultipart(key)
@@ -28,16 +29,24 @@ extension S3BlobStore {
                     inFlight = true
                 }
                 try await send(first)
-                var part = ByteBufferAllocator().buffer(capacity: configuration.partSize)
+                let partSize = configuration.partSize
+                var part = ByteBufferAllocator().buffer(capacity: partSize)
+                func append(_ chunk: inout ByteBuffer) async throws {
+                    while chunk.readableBytes > 0 {
+                        guard var slice = chunk.readSlice(length: min(partSize - part.readableBytes, chunk.readableBytes)) else { return }
+                        part.writeBuffer(&slice)
+                        if part.readableBytes == partSize {
+                            try await send(part)
+                            part = ByteBufferAllocator().buffer(capacity: partSize)
+                        }
+                    }
+                }
+                if var carry { try await append(&carry) }
                 while var chunk = try await chunks.next() {
                     size += Int64(chunk.readableBytes)
                     if let limit, size > limit { throw BlobTooLarge(limit: limit) }
                     chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                    part.writeBuffer(&chunk)
-                    if part.readableBytes >= configuration.partSize {
-                        try await send(part)
-                        part = ByteBufferAllocator().buffer(capacity: configuration.partSize)
-                    }
+                    try await append(&chunk)
                 }
                 if part.readableBytes > 0 { try await send(part) }
                 for try await (n, etag) in sends { etags[n] = etag }

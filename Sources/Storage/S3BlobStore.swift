@@ -68,7 +68,10 @@ public struct S3BlobStore: BlobStore {
         var size: Int64 = 0
         var chunks = body.makeAsyncIterator()
         // The first part's worth is gathered in memory: a body that ends within it is one PUT.
+        // Parts are exactly `partSize` (a chunk that crosses the boundary is split, its rest carried into the next
+        // part), so a part's buffer never grows past it.
         var first = ByteBufferAllocator().buffer(capacity: 0)
+        var carry: ByteBuffer?
         var ended = false
         while first.readableBytes < configuration.partSize {
             guard var chunk = try await chunks.next() else {
@@ -78,7 +81,13 @@ public struct S3BlobStore: BlobStore {
             size += Int64(chunk.readableBytes)
             if let limit, size > limit { throw BlobTooLarge(limit: limit) }
             chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            first.writeBuffer(&chunk)
+            let room = configuration.partSize - first.readableBytes
+            if chunk.readableBytes > room, var head = chunk.readSlice(length: room) {
+                first.writeBuffer(&head)
+                carry = chunk
+            } else {
+                first.writeBuffer(&chunk)
+            }
         }
         let prefix = Array(first.readableBytesView.prefix(ContentSniffer.prefixLength))
         if ended {
@@ -86,7 +95,7 @@ public struct S3BlobStore: BlobStore {
             _ = try await send(.PUT, key.path, headers: [("x-amz-meta-sha256", sha)], body: first, operation: "PUT \(key.path)")
             return BlobInfo(key: key, size: size, sha256: sha, prefix: prefix)
         }
-        let sha = try await putMultipart(key, first: first, rest: &chunks, size: &size, hasher: &hasher, limit: limit)
+        let sha = try await putMultipart(key, first: first, carry: carry, rest: &chunks, size: &size, hasher: &hasher, limit: limit)
         return BlobInfo(key: key, size: size, sha256: sha, prefix: prefix)
     }
 
