@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The S3 backend against Ceph's RADOS Gateway on this machine, in one run (issue 17; docs/STORAGE.md):
-#   1. `aws s3 cp` of a BIG_MIB file up to the gateway and back down (the reference: awscli's own multipart, 10
-#      threads, 8 MiB parts), REPS times;
-#   2. the same file through `filestore serve` with FILESTORE_BLOB_STORE=s3: a streamed upload (curl -T, POST /v1/files)
-#      and a streamed download (signed URL, curl to /dev/null), REPS times, alternating with 1; serve's peak RSS (VmHWM);
+#   1. `filestore serve` with FILESTORE_BLOB_STORE=s3 (FILESTORE_S3_PART_SIZE, FILESTORE_S3_PARTS_IN_FLIGHT as set);
+#   2. a BIG_MIB file up and down, REPS times, alternating: `aws s3 cp` to the gateway and back (the reference:
+#      awscli's own multipart, 10 threads, 8 MiB parts), then the same file through serve — a streamed upload
+#      (curl -T, POST /v1/files) and a streamed download (signed URL, curl to a file), each compared byte for byte;
+#      serve's peak RSS (VmHWM);
 #   3. 4 KiB uploads per second with CONNS clients (wrk, perf/tools/wrk_json.lua) for DURATION s.
 # Writes the figures under the key "s3" of perf/baseline.json (other keys kept) and prints them.
 # Starts Ceph (scripts/ceph.sh) and PostgreSQL only if none answers, and stops what it started.
@@ -51,7 +52,10 @@ A=("$AWS" --endpoint-url "$TEST_S3_ENDPOINT")
 
 SERVE_PID=
 cleanup() {
-  [[ -n $SERVE_PID ]] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
+  if [[ -n $SERVE_PID ]] && kill "$SERVE_PID" 2>/dev/null; then
+    local rc=0; wait "$SERVE_PID" 2>/dev/null || rc=$?
+    log "serve stopped (exit status $rc)"
+  fi
   "${PSQL[@]}" -U filestore -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
   rm -rf "$WORK"
   [[ -n $STARTED_CEPH ]] && scripts/ceph.sh stop
@@ -65,17 +69,7 @@ head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/big.bin"
 # MiB/s of a command that moves BIG_MIB.
 timed() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); python3 -c "print(round($BIG_MIB / ($t1 - $t0), 1))"; }
 
-log "1/3 aws s3 cp, $BIG_MIB MiB up and down, $REPS times"
-: >"$R/aws.txt"
-for ((i = 1; i <= REPS; i++)); do
-  up=$(timed "${A[@]}" s3 cp --only-show-errors "$WORK/big.bin" "s3://$TEST_S3_BUCKET/bench/aws-$i.bin")
-  down=$(timed "${A[@]}" s3 cp --only-show-errors "s3://$TEST_S3_BUCKET/bench/aws-$i.bin" "$WORK/aws-back.bin")
-  cmp -s "$WORK/big.bin" "$WORK/aws-back.bin" || { log "aws s3 cp did not return the same bytes"; exit 1; }
-  rm -f "$WORK/aws-back.bin"
-  echo "aws $up $down" | tee -a "$R/aws.txt" >&2
-done
-
-log "2/3 filestore serve ($BIN) with FILESTORE_BLOB_STORE=s3"
+log "1/3 filestore serve ($BIN) with FILESTORE_BLOB_STORE=s3"
 "${PSQL[@]}" -U filestore -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 LOG_LEVEL=warning "$BIN" migrate --database-url "$OWNER_URL/$DB" >/dev/null
 export DATABASE_URL=postgres://filestore_app@127.0.0.1:$PGPORT/$DB MIGRATE_DATABASE_URL=$OWNER_URL/$DB
@@ -91,13 +85,20 @@ for _ in $(seq 1 300); do [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/rea
 rss() { awk '/^VmHWM:/ {print $2}' "/proc/$SERVE_PID/status"; }
 RSS_START=$(rss)
 TENANT_SQL="SELECT set_config('app.tenant_id', 'bench', false)"
+log "2/3 $BIG_MIB MiB up and down, aws s3 cp and filestore alternating, $REPS times each"
 : >"$R/serve.txt"
+: >"$R/aws.txt"
 for ((i = 1; i <= REPS; i++)); do
+  aws_up=$(timed "${A[@]}" s3 cp --only-show-errors "$WORK/big.bin" "s3://$TEST_S3_BUCKET/bench/aws-$i.bin")
   t0=$(date +%s.%N)
   ID=$(curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' -T "$WORK/big.bin" "$BASE/v1/files" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   t1=$(date +%s.%N)
   up=$(python3 -c "print(round($BIG_MIB / ($t1 - $t0), 1))")
+  [[ $i == 1 ]] && RSS_UPLOAD=$(rss)
+  aws_down=$(timed "${A[@]}" s3 cp --only-show-errors "s3://$TEST_S3_BUCKET/bench/aws-$i.bin" "$WORK/aws-back.bin")
+  cmp -s "$WORK/big.bin" "$WORK/aws-back.bin" || { log "aws s3 cp did not return the same bytes"; exit 1; }
+  rm -f "$WORK/aws-back.bin"
   # serve runs no pipeline: the file is made servable as scan and optimize would leave it.
   "${PSQL[@]}" -U filestore -d "$DB" -c "$TENANT_SQL" -c "UPDATE files SET state = 'ready', scanned_at = now() WHERE id = '$ID'" >/dev/null
   URL=$(curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"ttl_seconds": 7200}' \
@@ -106,6 +107,7 @@ for ((i = 1; i <= REPS; i++)); do
   down=$(timed curl -sf -o "$WORK/serve-back.bin" "$URL")
   cmp -s "$WORK/big.bin" "$WORK/serve-back.bin" || { log "filestore did not return the same bytes"; exit 1; }
   rm -f "$WORK/serve-back.bin"
+  echo "aws $aws_up $aws_down" | tee -a "$R/aws.txt" >&2
   echo "serve $up $down" | tee -a "$R/serve.txt" >&2
 done
 RSS_BIG=$(rss)
@@ -117,11 +119,11 @@ cat "$R/small.json" >&2
 RSS_END=$(rss)
 STORED=$("${PSQL[@]}" -U filestore -d "$DB" -At -c "$TENANT_SQL" -c "SELECT count(*) FROM files" | tail -1)
 
-python3 - "$R" "$OUT" "$BIG_MIB" "$RSS_START" "$RSS_BIG" "$RSS_END" "$CONFIG" "$BIN" "$STORED" <<'PY'
+python3 - "$R" "$OUT" "$BIG_MIB" "$RSS_START" "$RSS_BIG" "$RSS_END" "$CONFIG" "$BIN" "$STORED" "$RSS_UPLOAD" <<'PY'
 import json, os, statistics, sys, time
 r, out, big_mib = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rss_start, rss_big, rss_end = map(int, sys.argv[4:7])
-config, binary, stored = sys.argv[7], sys.argv[8], int(sys.argv[9])
+config, binary, stored, rss_upload = sys.argv[7], sys.argv[8], int(sys.argv[9]), int(sys.argv[10])
 def rows(name):
     return [tuple(map(float, line.split()[1:])) for line in open(os.path.join(r, name))]
 aws, serve = rows("aws.txt"), rows("serve.txt")
@@ -137,7 +139,8 @@ result = {
                             "upload_median": med([a[0] for a in aws]), "download_median": med([a[1] for a in aws])},
     "filestore_mib_per_s": {"upload": [s[0] for s in serve], "download": [s[1] for s in serve],
                             "upload_median": med([s[0] for s in serve]), "download_median": med([s[1] for s in serve])},
-    "serve_peak_rss_kib": {"start": rss_start, "after_big_files": rss_big, "end": rss_end},
+    "serve_peak_rss_kib": {"start": rss_start, "after_first_big_upload": rss_upload, "after_big_files": rss_big, "end": rss_end},
+    "part_size": os.environ.get("FILESTORE_S3_PART_SIZE", "16MiB"),
     "small_uploads": {"body_bytes": 4096, "clients": int(os.environ.get("CONNS", 16)), **small, "files_recorded": stored},
 }
 result["ratios"] = {

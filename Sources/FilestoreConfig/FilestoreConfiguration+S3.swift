@@ -20,9 +20,12 @@ extension FilestoreConfiguration.Blobs {
         /// `FILESTORE_S3_PATH_STYLE`: `endpoint/bucket/key` (Ceph, MinIO) or, when false, `bucket.endpoint/key`
         /// (AWS's virtual-hosted style). Default: `true`.
         public var pathStyle = true
-        /// `FILESTORE_S3_PART_SIZE`: a multipart upload's part, and the largest single PUT; memory per upload in
-        /// flight is at most twice this. 5 MiB to 5 GiB. Default: `16MiB`.
+        /// `FILESTORE_S3_PART_SIZE`: a multipart upload's part, and the largest single PUT. 5 MiB to 5 GiB.
+        /// Default: `16MiB`.
         public var partSize: Int64 = 16 << 20
+        /// `FILESTORE_S3_PARTS_IN_FLIGHT`: parts of one upload sent at once while the next is received (1-16); memory
+        /// per upload is at most `(this + 1) × part size`. Default: `1`.
+        public var partsInFlight = 1
         /// `FILESTORE_S3_KEY_PREFIX`: a folder (ending in `/`) in front of every key, for deployments sharing a
         /// bucket. Default: none (keys are `tenants/<tenant>/…` at the bucket's root, as the example bucket policy expects).
         public var keyPrefix = ""
@@ -55,6 +58,7 @@ extension FilestoreConfiguration.Blobs {
         let partSize = try r.value("FILESTORE_S3_PART_SIZE", default: "16MiB", accepts: "a size from 5MiB to 5GiB") { text in
             ByteSize.parse(text).flatMap { (5 << 20...5 << 30).contains($0) ? $0 : nil }
         }
+        let partsInFlight = try r.value("FILESTORE_S3_PARTS_IN_FLIGHT", default: "1", accepts: "a number 1-16") { Parse.int($0, in: 1...16) }
         let keyPrefix = try r.value("FILESTORE_S3_KEY_PREFIX", default: "", accepts: "a folder ending in / (a-z A-Z 0-9 . _ - /)") { Self.keyPrefix($0) }
         let access = try r.optionalSecret("AWS_ACCESS_KEY_ID", accepts: "an access key id", redact: { $0 }) { $0 }
         let secret = try r.optionalSecret("AWS_SECRET_ACCESS_KEY", accepts: "a secret access key", redact: { _ in "<redacted>" }) { $0 }
@@ -75,6 +79,7 @@ extension FilestoreConfiguration.Blobs {
         s3.region = region
         s3.pathStyle = pathStyle
         s3.partSize = partSize
+        s3.partsInFlight = partsInFlight
         s3.keyPrefix = keyPrefix
         s3.sessionToken = token
         self.s3 = s3

@@ -4,8 +4,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Multipart uploads: CreateMultipartUpload, UploadPart a part at a time (the next part gathered while one is
-/// sent), CompleteMultipartUpload, then a HEAD that checks the object's size (and reads its ETag: Ceph's RGW may
+/// Multipart uploads: CreateMultipartUpload, UploadPart (up to ``S3Configuration/partsInFlight`` parts sent at once
+/// while the next is gathered), CompleteMultipartUpload, then a HEAD that checks the object's size (and reads its ETag: Ceph's RGW may
 /// answer Complete with an empty one). Any failure aborts the upload, so no part is left behind by this process;
 /// uploads abandoned by a process that died are removed by the bucket's lifecycle rule (docs/STORAGE.md).
 extension S3BlobStore {
@@ -19,14 +19,18 @@ extension S3BlobStore {
         do {
             var etags: [Int: String] = [:]
             try await withThrowingTaskGroup(of: (Int, String).self) { sends in
-                var inFlight = false
+                var inFlight = 0
                 var number = 0
+                let maxInFlight = max(1, configuration.partsInFlight)
                 func send(_ part: ByteBuffer) async throws {
-                    if inFlight, let (n, etag) = try await sends.next() { etags[n] = etag }
+                    if inFlight >= maxInFlight, let (n, etag) = try await sends.next() {
+                        etags[n] = etag
+                        inFlight -= 1
+                    }
                     number += 1
                     let n = number
                     sends.addTask { (n, try await self.uploadPart(key, uploadID: uploadID, number: n, body: part)) }
-                    inFlight = true
+                    inFlight += 1
                 }
                 try await send(first)
                 let partSize = configuration.partSize

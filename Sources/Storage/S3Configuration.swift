@@ -17,9 +17,11 @@ public struct S3Configuration: Sendable {
     /// bucket. Default: none — keys are `tenants/<tenant>/…` at the bucket's root, as the bucket policy expects.
     public var keyPrefix = ""
     /// Bytes of one multipart part, and the most a single PUT carries: a body that ends within it is one PUT, a
-    /// longer one a multipart upload, a part at a time. Memory per upload in flight is at most twice this (one part
-    /// being sent while the next is received). S3 wants 5 MiB to 5 GiB. Default: 16 MiB.
+    /// longer one a multipart upload. S3 wants 5 MiB to 5 GiB. Default: 16 MiB.
     public var partSize = 16 << 20
+    /// Parts of one multipart upload sent at once while the next is gathered: memory per upload is at most
+    /// `(partsInFlight + 1) × partSize`. More overlaps more of the gateway's latency. Default: 1.
+    public var partsInFlight = 1
     /// Attempts of one request before its failure is the caller's (5xx, `SlowDown`, connection errors, timeouts
     /// are retried; 4xx other than 408/429 are not). Default: 4.
     public var maxAttempts = 4

@@ -212,6 +212,7 @@ func makeS3BlobStore(_ s3: FilestoreConfiguration.Blobs.S3, staging: URL, pool: 
     configuration.region = s3.region
     configuration.pathStyle = s3.pathStyle
     configuration.partSize = Int(s3.partSize)
+    configuration.partsInFlight = s3.partsInFlight
     configuration.keyPrefix = s3.keyPrefix
     let client = S3BlobStore.makeHTTPClient(configuration)
     // The client serves the store until the process exits; an HTTPClient released without shutdown() traps in debug

@@ -13,15 +13,15 @@ extension ConfigurationTests {
     @Test func theBlobStoreIsLocalByDefaultAndS3WhenSetWithItsSettings() throws {
         let local = try load([:])
         #expect(local.blobs.backend == .local && local.blobs.s3 == nil)
-        let c = try load(Self.s3.merging(["FILESTORE_S3_REGION": "eu-west-1", "FILESTORE_S3_PATH_STYLE": "false", "FILESTORE_S3_PART_SIZE": "64MiB",
+        let c = try load(Self.s3.merging(["FILESTORE_S3_REGION": "eu-west-1", "FILESTORE_S3_PATH_STYLE": "false", "FILESTORE_S3_PART_SIZE": "64MiB", "FILESTORE_S3_PARTS_IN_FLIGHT": "3",
                                           "FILESTORE_S3_KEY_PREFIX": "prod/", "AWS_SESSION_TOKEN": "session-token-fixture"]) { $1 })
         #expect(c.blobs.backend == .s3)
         let s3 = try #require(c.blobs.s3)
         #expect(s3.endpoint.absoluteString == "http://127.0.0.1:7480" && s3.bucket == "filestore-blobs" && s3.region == "eu-west-1")
-        #expect(!s3.pathStyle && s3.partSize == 64 << 20 && s3.keyPrefix == "prod/")
+        #expect(!s3.pathStyle && s3.partSize == 64 << 20 && s3.partsInFlight == 3 && s3.keyPrefix == "prod/")
         #expect(s3.accessKeyID == "ACCESSKEYFIXTURE" && s3.secretAccessKey == "secret-key-fixture" && s3.sessionToken == "session-token-fixture")
         let defaults = try #require(try load(Self.s3).blobs.s3)
-        #expect(defaults.region == "us-east-1" && defaults.pathStyle && defaults.partSize == 16 << 20 && defaults.keyPrefix == "" && defaults.sessionToken == nil)
+        #expect(defaults.region == "us-east-1" && defaults.pathStyle && defaults.partSize == 16 << 20 && defaults.partsInFlight == 1 && defaults.keyPrefix == "" && defaults.sessionToken == nil)
         let shown = c.entries.map { "\($0.variable)=\($0.value ?? "")" }.joined(separator: "\n")
         #expect(!shown.contains("secret-key-fixture") && !shown.contains("session-token-fixture"), "\(shown)")
         #expect(shown.contains("FILESTORE_BLOB_STORE=s3") && shown.contains("AWS_ACCESS_KEY_ID=ACCESSKEYFIXTURE"), "\(shown)")
@@ -42,7 +42,7 @@ extension ConfigurationTests {
         for (variable, value) in [("FILESTORE_BLOB_STORE", "gcs"), ("FILESTORE_S3_ENDPOINT", "ftp://host"), ("FILESTORE_S3_ENDPOINT", "http://host/path"),
                                   ("FILESTORE_S3_ENDPOINT", "not a url"), ("FILESTORE_S3_BUCKET", "Upper_Case"), ("FILESTORE_S3_BUCKET", "ab"),
                                   ("FILESTORE_S3_REGION", "EU West"), ("FILESTORE_S3_PATH_STYLE", "sometimes"), ("FILESTORE_S3_PART_SIZE", "1MiB"),
-                                  ("FILESTORE_S3_PART_SIZE", "6GiB"), ("FILESTORE_S3_KEY_PREFIX", "no-slash"), ("FILESTORE_S3_KEY_PREFIX", "../up/")] {
+                                  ("FILESTORE_S3_PART_SIZE", "6GiB"), ("FILESTORE_S3_PARTS_IN_FLIGHT", "0"), ("FILESTORE_S3_PARTS_IN_FLIGHT", "17"), ("FILESTORE_S3_KEY_PREFIX", "no-slash"), ("FILESTORE_S3_KEY_PREFIX", "../up/")] {
             let error = try failure(Self.s3.merging([variable: value]) { $1 })
             #expect(error.kind == .invalidValue && error.variable == variable, "\(variable)=\(value): \(error)")
         }
