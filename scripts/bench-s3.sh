@@ -50,8 +50,13 @@ eval "$(scripts/ceph.sh env)"
 export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
 A=("$AWS" --endpoint-url "$TEST_S3_ENDPOINT")
 
+# What this benchmark stores (awscli's copies, serve's files under its key prefix) is removed at the end, and any left
+# by an interrupted run at the start: a single-OSD test cluster fills up otherwise.
+clear_objects() { "${A[@]}" s3 rm --only-show-errors --recursive "s3://$TEST_S3_BUCKET/bench/" >/dev/null 2>&1 || true; }
+clear_objects
 SERVE_PID=
 cleanup() {
+  clear_objects
   if [[ -n $SERVE_PID ]] && kill "$SERVE_PID" 2>/dev/null; then
     local rc=0; wait "$SERVE_PID" 2>/dev/null || rc=$?
     log "serve stopped (exit status $rc)"

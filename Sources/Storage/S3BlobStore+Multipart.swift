@@ -22,26 +22,30 @@ extension S3BlobStore {
                 var inFlight = 0
                 var number = 0
                 let maxInFlight = max(1, configuration.partsInFlight)
-                func send(_ part: ByteBuffer) async throws {
+                func send(_ part: ByteBuffer, hash: String? = nil) async throws {
                     if inFlight >= maxInFlight, let (n, etag) = try await sends.next() {
                         etags[n] = etag
                         inFlight -= 1
                     }
                     number += 1
                     let n = number
-                    sends.addTask { (n, try await self.uploadPart(key, uploadID: uploadID, number: n, body: part)) }
+                    sends.addTask { (n, try await self.uploadPart(key, uploadID: uploadID, number: n, body: part, payloadHash: hash)) }
                     inFlight += 1
                 }
                 try await send(first)
                 let partSize = configuration.partSize
                 var part = ByteBufferAllocator().buffer(capacity: partSize)
+                // Each part's payload hash is computed as its bytes arrive (no second pass over the part).
+                var partHasher = SHA256()
                 func append(_ chunk: inout ByteBuffer) async throws {
                     while chunk.readableBytes > 0 {
                         guard var slice = chunk.readSlice(length: min(partSize - part.readableBytes, chunk.readableBytes)) else { return }
+                        slice.withUnsafeReadableBytes { partHasher.update(bufferPointer: $0) }
                         part.writeBuffer(&slice)
                         if part.readableBytes == partSize {
-                            try await send(part)
+                            try await send(part, hash: partHasher.finalize().hexString)
                             part = ByteBufferAllocator().buffer(capacity: partSize)
+                            partHasher = SHA256()
                         }
                     }
                 }
@@ -52,7 +56,7 @@ extension S3BlobStore {
                     chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                     try await append(&chunk)
                 }
-                if part.readableBytes > 0 { try await send(part) }
+                if part.readableBytes > 0 { try await send(part, hash: partHasher.finalize().hexString) }
                 for try await (n, etag) in sends { etags[n] = etag }
             }
             try await completeMultipart(key, uploadID: uploadID, etags: etags.sorted { $0.key < $1.key }.map(\.value))
@@ -76,9 +80,9 @@ extension S3BlobStore {
     }
 
     /// One part, its payload hash signed; returns its ETag.
-    func uploadPart(_ key: ObjectKey, uploadID: String, number: Int, body: ByteBuffer) async throws -> String {
+    func uploadPart(_ key: ObjectKey, uploadID: String, number: Int, body: ByteBuffer, payloadHash: String? = nil) async throws -> String {
         let response = try await send(.PUT, key.path, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: body,
-                                      operation: "UploadPart \(number) \(key.path)")
+                                      payloadHash: payloadHash, operation: "UploadPart \(number) \(key.path)")
         guard let etag = response.headers.first(name: "etag"), !etag.isEmpty else {
             throw FileError(.storageFailure, "UploadPart \(number) \(key.path): no ETag in the answer")
         }

@@ -20,10 +20,13 @@ extension S3BlobStore {
     static let maximumResponseBytes = 8 << 20
 
     /// Sends a request and reads its response; a status outside `accept` is an error (retried when retryable).
+    /// `payloadHash`: the body's SHA-256 when the caller computed it while gathering the bytes (one pass less).
     func send(_ method: HTTPMethod, _ objectPath: String, query: [(String, String)] = [], headers: [(String, String)] = [],
-              body: ByteBuffer? = nil, accept: Set<UInt> = [200], operation: String) async throws -> S3Response {
-        try await withRetries(operation) {
-            let response = try await execute(method, objectPath, query: query, headers: headers, body: body, operation: operation)
+              body: ByteBuffer? = nil, payloadHash: String? = nil, accept: Set<UInt> = [200], operation: String) async throws -> S3Response {
+        let payloadHash = payloadHash ?? body.map { SHA256.hash(data: $0.readableBytesView).hexString } ?? S3Signer.emptyPayloadHash
+        return try await withRetries(operation) {
+            let response = try await execute(method, objectPath, query: query, headers: headers, body: body, payloadHash: payloadHash,
+                                             operation: operation)
             let text: String
             do {
                 let bytes = try await response.body.collect(upTo: Self.maximumResponseBytes)
@@ -45,7 +48,8 @@ extension S3BlobStore {
     func open(_ method: HTTPMethod, _ objectPath: String, headers: [(String, String)] = [], accept: Set<UInt>,
               operation: String) async throws -> HTTPClientResponse {
         try await withRetries(operation) {
-            let response = try await execute(method, objectPath, query: [], headers: headers, body: nil, operation: operation)
+            let response = try await execute(method, objectPath, query: [], headers: headers, body: nil, payloadHash: S3Signer.emptyPayloadHash,
+                                             operation: operation)
             guard accept.contains(response.status.code) else {
                 let bytes = try? await response.body.collect(upTo: 1 << 20)
                 throw S3Error(operation: operation, status: response.status.code, body: bytes.map { String(buffer: $0) } ?? "")
@@ -78,9 +82,8 @@ extension S3BlobStore {
 
     /// One signed attempt; a failure of the transport is a retryable ``S3Error``, cancellation stays cancellation.
     func execute(_ method: HTTPMethod, _ objectPath: String, query: [(String, String)], headers: [(String, String)],
-                 body: ByteBuffer?, operation: String) async throws -> HTTPClientResponse {
+                 body: ByteBuffer?, payloadHash: String, operation: String) async throws -> HTTPClientResponse {
         let location = configuration.location(of: objectPath.isEmpty ? "" : configuration.keyPrefix + objectPath)
-        let payloadHash = body.map { SHA256.hash(data: $0.readableBytesView).hexString } ?? S3Signer.emptyPayloadHash
         let queryText = S3Signer.canonicalQuery(query)
         var request = HTTPClientRequest(url: location.url + (queryText.isEmpty ? "" : "?" + queryText))
         request.method = method

@@ -92,7 +92,8 @@ public struct S3BlobStore: BlobStore {
         let prefix = Array(first.readableBytesView.prefix(ContentSniffer.prefixLength))
         if ended {
             let sha = hasher.finalize().hexString
-            _ = try await send(.PUT, key.path, headers: [("x-amz-meta-sha256", sha)], body: first, operation: "PUT \(key.path)")
+            // The whole object is the body: its SHA-256 is the payload hash signed.
+            _ = try await send(.PUT, key.path, headers: [("x-amz-meta-sha256", sha)], body: first, payloadHash: sha, operation: "PUT \(key.path)")
             return BlobInfo(key: key, size: size, sha256: sha, prefix: prefix)
         }
         let sha = try await putMultipart(key, first: first, carry: carry, rest: &chunks, size: &size, hasher: &hasher, limit: limit)
