@@ -1,6 +1,7 @@
 import ArgumentParser
 import FilestoreConfig
 import Foundation
+import Storage
 
 /// The one `filestore` binary: every process and operator command is a subcommand.
 @main
