@@ -6,7 +6,8 @@ extension FilestoreConfiguration {
         /// `FILESTORE_BLOB_DIR` (flags `--blob-dir`, `--worker-blob-dir`): the local blob store's root folder,
         /// created when missing. Default: `.data/blobs` (relative to the working directory).
         public var directory = ".data/blobs"
-        /// `FILESTORE_BLOB_REGIONS` (`region=folder,…`): data residency — one local store per region, a tenant's
+        /// `FILESTORE_BLOB_REGIONS` (`region=folder,…`; with `FILESTORE_BLOB_STORE=s3` a region may be `s3://bucket`, a
+        /// bucket of the same endpoint and credentials): data residency — one store per region, a tenant's
         /// `region` choosing where all its bytes go (variants and staged uploads included); region `local`, every
         /// tenant's default, is `FILESTORE_BLOB_DIR` unless named here. A tenant of a region without a store is
         /// refused (503 `REGION_UNAVAILABLE`), never stored elsewhere. Default: none (one store for everyone).

@@ -63,6 +63,17 @@ extension FilestoreConfiguration.Blobs {
         let access = try r.optionalSecret("AWS_ACCESS_KEY_ID", accepts: "an access key id", redact: { $0 }) { $0 }
         let secret = try r.optionalSecret("AWS_SECRET_ACCESS_KEY", accepts: "a secret access key", redact: { _ in "<redacted>" }) { $0 }
         let token = try r.optionalSecret("AWS_SESSION_TOKEN", accepts: "a session token", redact: { _ in "<redacted>" }) { $0 }
+        // A region may be a bucket (`eu=s3://filestore-eu`): of the same endpoint, so only with the S3 backend.
+        for (region, place) in regions.sorted(by: { $0.key < $1.key }) where place.hasPrefix("s3://") {
+            guard backend == .s3 else {
+                throw ConfigurationError(.invalidValue, variable: "FILESTORE_BLOB_REGIONS",
+                                         message: "invalid FILESTORE_BLOB_REGIONS: region \(region) is a bucket (\(place)), which needs FILESTORE_BLOB_STORE=s3")
+            }
+            guard Self.regionBucket(place) != nil else {
+                throw ConfigurationError(.invalidValue, variable: "FILESTORE_BLOB_REGIONS",
+                                         message: "invalid FILESTORE_BLOB_REGIONS: region \(region)'s \(place) is not s3://<bucket> (3-63 of a-z 0-9 . -)")
+            }
+        }
         guard backend == .s3 else { return }
         func missing(_ variable: String, _ what: String) -> ConfigurationError {
             ConfigurationError(.missing, variable: variable, message: "FILESTORE_BLOB_STORE=s3 needs \(variable) (\(what))")
@@ -71,10 +82,6 @@ extension FilestoreConfiguration.Blobs {
         guard let bucket else { throw missing("FILESTORE_S3_BUCKET", "the bucket's name") }
         guard let access else { throw missing("AWS_ACCESS_KEY_ID", "or AWS_ACCESS_KEY_ID_FILE") }
         guard let secret else { throw missing("AWS_SECRET_ACCESS_KEY", "or AWS_SECRET_ACCESS_KEY_FILE") }
-        guard regions.isEmpty else {
-            throw ConfigurationError(.invalidValue, variable: "FILESTORE_BLOB_REGIONS",
-                                     message: "invalid FILESTORE_BLOB_REGIONS: its regions are local folders; with FILESTORE_BLOB_STORE=s3 leave it unset (one bucket per deployment)")
-        }
         var s3 = S3(endpoint: endpoint, bucket: bucket, accessKeyID: access, secretAccessKey: secret)
         s3.region = region
         s3.pathStyle = pathStyle
@@ -83,6 +90,12 @@ extension FilestoreConfiguration.Blobs {
         s3.keyPrefix = keyPrefix
         s3.sessionToken = token
         self.s3 = s3
+    }
+
+    /// The bucket of a region given as `s3://<bucket>`; `nil` for a folder (or a malformed bucket).
+    public static func regionBucket(_ place: String) -> String? {
+        guard place.hasPrefix("s3://") else { return nil }
+        return bucketName(String(place.dropFirst(5)))
     }
 
     /// S3's bucket naming rules: 3-63 characters of `a-z 0-9 . -`, starting and ending with a letter or digit.

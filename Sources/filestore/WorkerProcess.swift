@@ -184,15 +184,26 @@ struct FilestoreProcess {
 }
 
 /// The blob store of this process, built once from configuration and shared by the API and every handler: the S3
-/// store with `FILESTORE_BLOB_STORE=s3`, else the local store, or with `FILESTORE_BLOB_REGIONS` one local store per region (data residency), a tenant's region read from
-/// its row through `postgres` (commands that touch no bytes pass none).
+/// store with `FILESTORE_BLOB_STORE=s3`, else the local store; with `FILESTORE_BLOB_REGIONS` one store per region (data
+/// residency: a local folder, or `s3://bucket` — a bucket of the same endpoint), a tenant's region read from its row
+/// through `postgres` (commands that touch no bytes pass none).
 func makeBlobStore(_ blobs: FilestoreConfiguration.Blobs, postgres: PostgresClient? = nil) throws -> any BlobStore {
     // Its own threads (most of their time is spent in fsync): see LocalBlobStore.defaultIOThreads.
     let pool = LocalBlobStore.makeIOPool()
-    if blobs.backend == .s3, let s3 = blobs.s3 { return try makeS3BlobStore(s3, staging: blobs.directoryURL, pool: pool) }
-    guard !blobs.regions.isEmpty else { return try LocalBlobStore(root: blobs.directoryURL, pool: pool) }
-    var stores: [String: any BlobStore] = ["local": try LocalBlobStore(root: blobs.directoryURL, pool: pool)]
-    for (region, folder) in blobs.regions { stores[region] = try LocalBlobStore(root: URL(fileURLWithPath: folder), pool: pool) }
+    let primary: any BlobStore = try blobs.backend == .s3 && blobs.s3 != nil
+        ? makeS3BlobStore(blobs.s3!, staging: blobs.directoryURL, pool: pool)
+        : LocalBlobStore(root: blobs.directoryURL, pool: pool)
+    guard !blobs.regions.isEmpty else { return primary }
+    var stores: [String: any BlobStore] = ["local": primary]
+    for (region, place) in blobs.regions {
+        if let bucket = FilestoreConfiguration.Blobs.regionBucket(place), var s3 = blobs.s3 {
+            // Its staged parts and engines' copies under a folder of its own.
+            s3.bucket = bucket
+            stores[region] = try makeS3BlobStore(s3, staging: blobs.directoryURL.appendingPathComponent("regions/\(region)"), pool: pool)
+        } else {
+            stores[region] = try LocalBlobStore(root: URL(fileURLWithPath: place), pool: pool)
+        }
+    }
     let logger = makeLogger("filestore.regions")
     return RegionalBlobStore(stores: stores) { tenant in
         guard let postgres else { throw FileError(.regionUnavailable, "this command reads no tenant's region") }

@@ -46,9 +46,18 @@ extension ConfigurationTests {
             let error = try failure(Self.s3.merging([variable: value]) { $1 })
             #expect(error.kind == .invalidValue && error.variable == variable, "\(variable)=\(value): \(error)")
         }
-        // Regions are local folders: not with one bucket.
-        let regions = try failure(Self.s3.merging(["FILESTORE_BLOB_REGIONS": "eu=/srv/eu"]) { $1 })
-        #expect(regions.variable == "FILESTORE_BLOB_REGIONS")
+        // A region's bucket: only with the S3 backend, and a valid name.
+        let local = try failure(["FILESTORE_BLOB_REGIONS": "eu=s3://filestore-eu"])
+        #expect(local.variable == "FILESTORE_BLOB_REGIONS" && local.message.contains("FILESTORE_BLOB_STORE=s3"), "\(local)")
+        let bad = try failure(Self.s3.merging(["FILESTORE_BLOB_REGIONS": "eu=s3://Bad_Bucket"]) { $1 })
+        #expect(bad.variable == "FILESTORE_BLOB_REGIONS" && bad.message.contains("eu"), "\(bad)")
+    }
+
+    @Test func regionsMayBeBucketsOfTheSameEndpointOrFolders() throws {
+        let c = try load(Self.s3.merging(["FILESTORE_BLOB_REGIONS": "eu=s3://filestore-eu,us=/srv/us"]) { $1 })
+        #expect(c.blobs.regions == ["eu": "s3://filestore-eu", "us": "/srv/us"])
+        #expect(FilestoreConfiguration.Blobs.regionBucket("s3://filestore-eu") == "filestore-eu")
+        #expect(FilestoreConfiguration.Blobs.regionBucket("/srv/us") == nil)
     }
 
     @Test func s3CredentialsComeFromFiles() throws {

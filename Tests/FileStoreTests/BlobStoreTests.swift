@@ -33,7 +33,15 @@ struct BlobBackend: Sendable, CustomTestStringConvertible {
         return (store, cleanup)
     }
 
-    static let all: [BlobBackend] = [.local, .regional] + (S3TestEnvironment.isConfigured ? [.s3] : [])
+    /// Data residency's router over two S3 stores (`FILESTORE_BLOB_REGIONS=eu=s3://…,us=s3://…`: here two key prefixes
+    /// of the test bucket), every tenant in region `eu`.
+    static let regionalS3 = BlobBackend(name: "regional-s3") {
+        let (eu, euCleanup) = try S3TestEnvironment.open()
+        let (us, usCleanup) = try S3TestEnvironment.open()
+        return (RegionalBlobStore(stores: ["eu": eu, "us": us]) { _ in "eu" }, { euCleanup(); usCleanup() })
+    }
+
+    static let all: [BlobBackend] = [.local, .regional] + (S3TestEnvironment.isConfigured ? [.s3, .regionalS3] : [])
 }
 
 func chunks(_ data: [UInt8], size: Int) -> AsyncStream<ByteBuffer> {
