@@ -44,7 +44,7 @@ let package = Package(
         ),
         // The file domain: ids, the file life cycle, object keys, errors. Pure values, no I/O.
         .target(name: "Domain"),
-        // Blob storage behind a small protocol; the local-directory store with atomic, durable writes.
+        // Blob storage behind a small protocol; the local-directory store with atomic, durable writes, and the S3 store.
         .target(
             name: "Storage",
             dependencies: [
@@ -54,6 +54,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // The S3 backend's HTTP client.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "JobKit",
             ]
         ),
@@ -206,6 +209,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The configuration's parsing (in-memory providers) and the operator CLI as a process.

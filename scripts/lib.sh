@@ -36,6 +36,12 @@ ensure_packages() {
   # The SRE console's browser test (Tests/console): headless Chromium and its WebDriver.
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
   [[ -x /usr/bin/chromedriver ]] || need+=(chromium-driver)
+  # scripts/ceph.sh: a single-node Ceph (monitor, OSD, RADOS Gateway) for the S3 backend's tests.
+  command -v ceph-mon >/dev/null 2>&1 || need+=(ceph-mon)
+  command -v ceph-osd >/dev/null 2>&1 || need+=(ceph-osd)
+  command -v radosgw >/dev/null 2>&1 || need+=(radosgw)
+  command -v ceph >/dev/null 2>&1 || need+=(ceph-common)
+  command -v uuidgen >/dev/null 2>&1 || need+=(uuid-runtime)
   ((${#need[@]})) || return 0
   log "installing ${need[*]}"
   local sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo

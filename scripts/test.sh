@@ -59,6 +59,14 @@ log "checking the alert rules (promtool)"
 "$REPO/scripts/check-alerts.sh"
 log "validating the deployment files (infra/k8s, infra/systemd)"
 VENV=$VENV "$REPO/scripts/check-infra.sh"
+# The S3 backend's tests run against a single-node Ceph (monitor, OSD, RADOS Gateway: scripts/ceph.sh) started once
+# per run and stopped at the end; TEST_S3_ENDPOINT (with TEST_S3_BUCKET and AWS_*) names another gateway instead.
+if [[ -z ${TEST_S3_ENDPOINT:-} ]]; then
+  "$REPO/scripts/ceph.sh" start
+  trap '"$REPO/scripts/ceph.sh" stop' EXIT
+  eval "$("$REPO/scripts/ceph.sh" env)"
+fi
+log "S3 tests against $TEST_S3_ENDPOINT (bucket $TEST_S3_BUCKET)"
 COVERAGE_FLAG=--enable-code-coverage
 [[ ${COVERAGE:-1} == 0 ]] && COVERAGE_FLAG=
 log "building (first build of the dependencies takes several minutes)"

@@ -20,6 +20,10 @@ public struct ErrorBody: Codable, Sendable {
 
 /// Renders errors in the envelope.
 enum ErrorEnvelope {
+    /// `Retry-After` of a 503: long enough for the store's own retries to have been spent, short enough for an
+    /// outage of seconds to pass unnoticed by a client that honours it.
+    static let retryAfterSeconds = 5
+
     /// The error document (without a request id: stored for idempotent replays).
     static func body(_ error: FileError, requestID: String = "") -> ByteBuffer {
         let body = ErrorBody(error: .init(code: error.code.qualified, message: error.message, request_id: requestID))
@@ -30,6 +34,8 @@ enum ErrorEnvelope {
     static func response(_ error: FileError, requestID: String, status: HTTPResponse.Status? = nil) -> Response {
         var headers: HTTPFields = [.contentType: APIJSON.contentType, .requestID: requestID]
         if error.code == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
+        // A dependency that is down (the object store, a region's store): the client is told when to try again.
+        if (status ?? error.status) == .serviceUnavailable { headers[.retryAfter] = String(retryAfterSeconds) }
         return Response(status: status ?? error.status, headers: headers, body: .init(byteBuffer: body(error, requestID: requestID)))
     }
 }

@@ -26,7 +26,7 @@ public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidTenant = Code("INVALID_TENANT", "The tenant id is malformed.")
         public static let notFound = Code("NOT_FOUND", "No such resource for this tenant.")
         public static let blobMissing = Code("BLOB_MISSING", "The stored bytes of a file are missing.")
-        public static let storageFailure = Code("STORAGE_FAILURE", "The blob store could not complete the operation.")
+        public static let storageFailure = Code("STORAGE_FAILURE", "The blob store could not complete the operation (it is down or refused it); retry after Retry-After seconds.")
 
         public static let unauthenticated = Code("UNAUTHENTICATED", "No bearer token, or one that is malformed, expired or signed by an unknown key.")
         public static let forbidden = Code("FORBIDDEN", "The token lacks the scope this operation needs.")

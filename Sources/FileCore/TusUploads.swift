@@ -126,7 +126,15 @@ public struct TusUploads: Sendable {
         let fileID = PrefixedID(.file)
         let key = try ObjectKey(tenant: tenant, file: fileID)
         let blobs = core.blobs(of: tenant)
-        let info = try await blobs.composeParts(upload: upload.id, length: upload.offset, to: key)
+        let info: BlobInfo
+        do {
+            info = try await blobs.composeParts(upload: upload.id, length: upload.offset, to: key)
+        } catch {
+            // The store could not take the file (an object store that is down: 503). The lease is given back at the
+            // offset before this chunk, which was not acknowledged: the client sends it again, after Retry-After.
+            try? await release(upload.id, holder: holder, tenant: tenant, offset: nil)
+            throw error
+        }
         let id = upload.id, offset = upload.offset, repository = self.repository
         do {
             try await core.uploads.record(id: fileID, key: key, info: info, identity: identity, originalName: upload.metadata["filename"],

@@ -77,25 +77,7 @@ extension LocalBlobStore {
 
     public func composeParts(tenant: TenantID, upload: PrefixedID, length: Int64, to key: ObjectKey) async throws -> BlobInfo {
         guard key.tenant == tenant else { throw FileError(.invalidObjectKey, "key \(key) is outside tenant \(tenant)'s prefix") }
-        let folder = partsURL(tenant: tenant, upload: upload)
-        // The chain of parts from offset 0; a part left by an interrupted request past the acknowledged offset
-        // is not part of it.
-        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-        var chain: [URL] = []
-        var offset: Int64 = 0
-        while offset < length, names.contains(Self.partName(offset)) {
-            let part = folder.appendingPathComponent(Self.partName(offset))
-            let size = try await pool.runIfActive { () throws -> Int64 in
-                var st = stat()
-                guard stat(part.path, &st) == 0 else { throw POSIXFailure("stat", part.path) }
-                return Int64(st.st_size)
-            }
-            chain.append(part)
-            offset += size
-        }
-        guard offset == length else {
-            throw FileError(.blobMissing, "the parts of upload \(upload) hold \(offset) of its \(length) bytes")
-        }
+        let chain = try await partChain(tenant: tenant, upload: upload, length: length)
         let (tmp, out) = try await temporaryFile()
         var hasher = SHA256()
         do {
@@ -129,6 +111,29 @@ extension LocalBlobStore {
         }
         try? await deletePartial(tenant: tenant, upload: upload)
         return BlobInfo(key: key, size: length, sha256: hasher.finalize().hexString)
+    }
+
+    /// The chain of an upload's parts from offset 0 up to `length`, in order; parts that do not add up to it are
+    /// `BLOB_MISSING`. A part left by an interrupted request past the acknowledged offset is not part of it.
+    func partChain(tenant: TenantID, upload: PrefixedID, length: Int64) async throws -> [URL] {
+        let folder = partsURL(tenant: tenant, upload: upload)
+        let names = try await pool.runIfActive { Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []) }
+        var chain: [URL] = []
+        var offset: Int64 = 0
+        while offset < length, names.contains(Self.partName(offset)) {
+            let part = folder.appendingPathComponent(Self.partName(offset))
+            let size = try await pool.runIfActive { () throws -> Int64 in
+                var st = stat()
+                guard stat(part.path, &st) == 0 else { throw POSIXFailure("stat", part.path) }
+                return Int64(st.st_size)
+            }
+            chain.append(part)
+            offset += size
+        }
+        guard offset == length else {
+            throw FileError(.blobMissing, "the parts of upload \(upload) hold \(offset) of its \(length) bytes")
+        }
+        return chain
     }
 
     public func deletePartial(tenant: TenantID, upload: PrefixedID) async throws {

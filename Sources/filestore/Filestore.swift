@@ -1,6 +1,7 @@
 import ArgumentParser
 import FilestoreConfig
 import Foundation
+import Storage
 
 /// The one `filestore` binary: every process and operator command is a subcommand.
 @main
@@ -19,6 +20,7 @@ struct Filestore: AsyncParsableCommand {
     /// Parses the command line, reads the configuration once (a bad value stops here: the message on stderr,
     /// exit 64), installs the log handler it names (JSON lines by default), then runs the command.
     static func main() async {
+        MemoryTuning.apply()
         do {
             var command = try parseAsRoot()
             if let configured = command as? any ConfiguredCommand {

@@ -88,7 +88,8 @@ struct FilestoreProcess {
             if let maintenance = worker.maintenance, let systemDatabase {
                 let sweeps = SweepTasks(system: systemDatabase, jobs: JobClient(postgres: postgres, logger: logger))
                 let service = LeaderService(postgres: postgres, candidateID: worker.workerID, maintenance: maintenance,
-                                            extraTasks: sweeps.all + webhooks.leaderTasks + complianceTasks, notifier: notifier, logger: logger)
+                                            extraTasks: sweeps.all + webhooks.leaderTasks + complianceTasks + s3Tasks(blobs), notifier: notifier,
+                                            logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
             }
@@ -174,21 +175,39 @@ struct FilestoreProcess {
         try await ServiceGroup(configuration: group).run()
     }
 
+    /// With the S3 store: the sweep of multipart uploads a dead process left behind.
+    private func s3Tasks(_ blobs: (any BlobStore)?) -> [any LeaderTask] {
+        guard let store = blobs as? S3BlobStore else { return [] }
+        return [S3UploadSweepTask(store: store)]
+    }
+
     /// The file API and the pipeline's handlers (optimize, purge, scan) read and write blobs.
     private func needsBlobs(_ worker: JobWorkerConfiguration?) -> Bool {
         servesAPI || (worker?.queues.contains { ["optimize", "maintenance", "scan"].contains($0.name) } ?? false)
     }
 }
 
-/// The blob store of this process, built once from configuration and shared by the API and every handler: the local
-/// store, or with `FILESTORE_BLOB_REGIONS` one local store per region (data residency), a tenant's region read from
-/// its row through `postgres` (commands that touch no bytes pass none).
+/// The blob store of this process, built once from configuration and shared by the API and every handler: the S3
+/// store with `FILESTORE_BLOB_STORE=s3`, else the local store; with `FILESTORE_BLOB_REGIONS` one store per region (data
+/// residency: a local folder, or `s3://bucket` — a bucket of the same endpoint), a tenant's region read from its row
+/// through `postgres` (commands that touch no bytes pass none).
 func makeBlobStore(_ blobs: FilestoreConfiguration.Blobs, postgres: PostgresClient? = nil) throws -> any BlobStore {
     // Its own threads (most of their time is spent in fsync): see LocalBlobStore.defaultIOThreads.
     let pool = LocalBlobStore.makeIOPool()
-    guard !blobs.regions.isEmpty else { return try LocalBlobStore(root: blobs.directoryURL, pool: pool) }
-    var stores: [String: any BlobStore] = ["local": try LocalBlobStore(root: blobs.directoryURL, pool: pool)]
-    for (region, folder) in blobs.regions { stores[region] = try LocalBlobStore(root: URL(fileURLWithPath: folder), pool: pool) }
+    let primary: any BlobStore = try blobs.backend == .s3 && blobs.s3 != nil
+        ? makeS3BlobStore(blobs.s3!, staging: blobs.directoryURL, pool: pool)
+        : LocalBlobStore(root: blobs.directoryURL, pool: pool)
+    guard !blobs.regions.isEmpty else { return primary }
+    var stores: [String: any BlobStore] = ["local": primary]
+    for (region, place) in blobs.regions {
+        if let bucket = FilestoreConfiguration.Blobs.regionBucket(place), var s3 = blobs.s3 {
+            // Its staged parts and engines' copies under a folder of its own.
+            s3.bucket = bucket
+            stores[region] = try makeS3BlobStore(s3, staging: blobs.directoryURL.appendingPathComponent("regions/\(region)"), pool: pool)
+        } else {
+            stores[region] = try LocalBlobStore(root: URL(fileURLWithPath: place), pool: pool)
+        }
+    }
     let logger = makeLogger("filestore.regions")
     return RegionalBlobStore(stores: stores) { tenant in
         guard let postgres else { throw FileError(.regionUnavailable, "this command reads no tenant's region") }
@@ -196,6 +215,25 @@ func makeBlobStore(_ blobs: FilestoreConfiguration.Blobs, postgres: PostgresClie
             try await TenantRepository(logger: logger).region(tenant, on: $0)
         }
     }
+}
+
+/// The S3 store of `FILESTORE_BLOB_STORE=s3`: its HTTP client lives as long as the process. Staged tus parts and the
+/// native engines' working copies stay under `FILESTORE_BLOB_DIR` (`staging`).
+func makeS3BlobStore(_ s3: FilestoreConfiguration.Blobs.S3, staging: URL, pool: NIOThreadPool) throws -> S3BlobStore {
+    var configuration = S3Configuration(endpoint: s3.endpoint, bucket: s3.bucket,
+                                        credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey,
+                                                                   sessionToken: s3.sessionToken),
+                                        stagingDirectory: staging)
+    configuration.region = s3.region
+    configuration.pathStyle = s3.pathStyle
+    configuration.partSize = Int(s3.partSize)
+    configuration.partsInFlight = s3.partsInFlight
+    configuration.keyPrefix = s3.keyPrefix
+    let client = S3BlobStore.makeHTTPClient(configuration)
+    // The client serves the store until the process exits; an HTTPClient released without shutdown() traps in debug
+    // builds, so it is kept (retained once more) rather than shut down at an arbitrary point before exit.
+    _ = Unmanaged.passRetained(client)
+    return try S3BlobStore(configuration: configuration, client: client, pool: pool, logger: makeLogger("filestore.s3"))
 }
 
 /// The file API's keys, URL signer and rate limiter, built from configuration (missing keys stop the process).

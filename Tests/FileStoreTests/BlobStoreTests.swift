@@ -26,7 +26,22 @@ struct BlobBackend: Sendable, CustomTestStringConvertible {
         return (RegionalBlobStore(stores: stores) { _ in "eu" }, { try? FileManager.default.removeItem(at: root) })
     }
 
-    static let all: [BlobBackend] = [.local, .regional]
+    /// The S3 store against the tests' Ceph RADOS Gateway, each open with its own key prefix (``S3TestEnvironment``);
+    /// part of ``all`` only when `TEST_S3_ENDPOINT` is set (`S3BlobStoreTests` says so when it is not).
+    static let s3 = BlobBackend(name: "s3") {
+        let (store, cleanup) = try S3TestEnvironment.open()
+        return (store, cleanup)
+    }
+
+    /// Data residency's router over two S3 stores (`FILESTORE_BLOB_REGIONS=eu=s3://…,us=s3://…`: here two key prefixes
+    /// of the test bucket), every tenant in region `eu`.
+    static let regionalS3 = BlobBackend(name: "regional-s3") {
+        let (eu, euCleanup) = try S3TestEnvironment.open()
+        let (us, usCleanup) = try S3TestEnvironment.open()
+        return (RegionalBlobStore(stores: ["eu": eu, "us": us]) { _ in "eu" }, { euCleanup(); usCleanup() })
+    }
+
+    static let all: [BlobBackend] = [.local, .regional] + (S3TestEnvironment.isConfigured ? [.s3, .regionalS3] : [])
 }
 
 func chunks(_ data: [UInt8], size: Int) -> AsyncStream<ByteBuffer> {

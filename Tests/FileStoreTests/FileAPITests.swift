@@ -14,7 +14,8 @@ import Storage
 import TestSupport
 import Testing
 
-/// The file API through its router, against the real database as the service's role and a real blob store.
+/// The file API through its router, against the real database as the service's role and a real blob store (a local
+/// one unless `blobs` makes another: the S3 tests' store).
 struct APIHarness: Sendable {
     let env: TestEnv
     let keys: TokenKeys
@@ -28,6 +29,7 @@ struct APIHarness: Sendable {
 
     static func with(configuration: APIConfiguration = APIConfiguration(), limiter: RateLimiter = RateLimiter(),
                      table: RouteTable = RouteTable(), testing: TestingSetup = .router,
+                     blobs: (@Sendable () throws -> any BlobStore)? = nil,
                      _ body: @Sendable (APIHarness, any TestClientProtocol) async throws -> Void) async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             try await TestDatabase.withClient(TestDatabase.appRole(env.config)) { appPostgres in
@@ -36,7 +38,7 @@ struct APIHarness: Sendable {
                 // Two keys: "b" signs new tokens, "a" is still accepted (rotation).
                 let keys = try await TokenKeys([("b", secretB), ("a", secretA)])
                 let core = FileCore(database: TenantDatabase(postgres: appPostgres, logger: TestDatabase.logger),
-                                    blobs: try LocalBlobStore(root: root), configuration: configuration.core)
+                                    blobs: try blobs?() ?? LocalBlobStore(root: root), configuration: configuration.core)
                 let harness = APIHarness(env: env, keys: keys, blobRoot: root, core: core)
                 let signer = try URLSigner(keys: [("u2", urlSecretNew), ("u1", urlSecretOld)], maximumTTL: 600)
                 let router = makeFileAPIRouter(core: core, configuration: configuration, keys: keys, signer: signer,
