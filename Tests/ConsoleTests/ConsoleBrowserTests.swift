@@ -64,7 +64,7 @@ import Glibc
             defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
             let base = "http://127.0.0.1:\(port)"
             try await eventually("dev is up", timeout: .seconds(90)) {
-                try await tool("/usr/bin/curl", ["-sf", "\(base)/readyz"]).status == 0
+                try await runProcess("/usr/bin/curl", ["-sf", "\(base)/readyz"]).status == 0
             }
             let keys = try await TokenKeys([("k1", jwtKey)])
             let admin = try await keys.issue(TokenPayload(subject: "sre-admin", tenant: TenantID("ops"), scopes: [.jobsAdmin], ttl: 900))
@@ -73,7 +73,7 @@ import Glibc
                 $0.hasPrefix("/") ? $0 : TestDatabase.repositoryRoot.appendingPathComponent($0).path
             } ?? work.appendingPathComponent("screenshots").path
             let script = TestDatabase.repositoryRoot.appendingPathComponent("Tests/console/console_browser.py").path
-            let r = try await tool(python, [script, "--base", base, "--admin-token", admin, "--read-token", reader,
+            let r = try await runProcess(python, [script, "--base", base, "--admin-token", admin, "--read-token", reader,
                                             "--database-url", FilestoreBinary.databaseURL(env.config), "--screenshots", shots])
             print(r.stdout)
             let serverLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
@@ -102,21 +102,3 @@ func freePort() throws -> Int {
     return Int(UInt16(bigEndian: out.sin_port))
 }
 
-/// Runs a tool to its end without blocking a concurrency thread.
-func tool(_ path: String, _ args: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = args
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    let done = AsyncStream<Void>.makeStream()
-    process.terminationHandler = { _ in done.continuation.finish() }
-    try process.run()
-    async let o = PipeReader.readToEnd(out)
-    async let e = PipeReader.readToEnd(err)
-    let (od, ed) = await (o, e)
-    for await _ in done.stream {}
-    return (process.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
-}

@@ -24,12 +24,12 @@ import Glibc
                                                    log: work.appendingPathComponent("serve.log"), env: settings)
             defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
             let base = "http://127.0.0.1:\(port)"
-            try await eventually("serve is up", timeout: .seconds(60)) { try await tool("/usr/bin/curl", ["-sf", "\(base)/readyz"]).status == 0 }
+            try await eventually("serve is up", timeout: .seconds(60)) { try await runProcess("/usr/bin/curl", ["-sf", "\(base)/readyz"]).status == 0 }
             let token = try await TokenKeys([("k1", key)]).issue(TokenPayload(subject: "sre", tenant: TenantID("ops"), scopes: [.jobsRead], ttl: 600))
             // The pages are served by serve, as the app role (the console's tables are granted to it).
-            let overview = try await tool("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)", "\(base)/admin"])
+            let overview = try await runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)", "\(base)/admin"])
             #expect(overview.stdout == "200")
-            let login = try await tool("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/admin/login"])
+            let login = try await runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/admin/login"])
             #expect(login.stdout == "200")
             // An open event stream...
             let events = work.appendingPathComponent("events.txt")

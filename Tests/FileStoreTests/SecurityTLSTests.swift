@@ -10,25 +10,6 @@ import TestSupport
 import Testing
 
 /// Runs a tool without blocking a concurrency thread; returns its status, stdout and stderr.
-func runProcess(_ path: String, _ args: [String], input: String? = nil, environment extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = args
-    if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    let done = AsyncStream<Void>.makeStream()
-    process.terminationHandler = { _ in done.continuation.finish() }
-    try process.run()
-    async let o = PipeReader.readToEnd(out)
-    async let e = PipeReader.readToEnd(err)
-    let (od, ed) = await (o, e)
-    for await _ in done.stream {}
-    return (process.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
-}
-
 /// A throw-away PKI made with the openssl command line: two CAs, server certificates for 127.0.0.1, and client
 /// certificates.
 struct TestPKI {
