@@ -56,6 +56,11 @@ public enum MetricCatalog {
         "filestore_erasure_requests_due_soon": "Open erasure requests due within 5 days.",
         "filestore_erasure_requests_overdue": "Open erasure requests past their due date (one month after receipt).",
         "filestore_inbox_events_total": "Events received on the inbox, by source and outcome.",
+        // Readiness (the maintenance leader's readiness.gauges task, from the latest recorded revalidation).
+        "filestore_readiness_level": "The readiness level (0-4, L0-L4) the latest recorded revalidation reached.",
+        "filestore_readiness_failing_rows": "Checklist rows that failed in the latest recorded revalidation.",
+        "filestore_readiness_open_findings": "Readiness findings open (one per failing row).",
+        "filestore_readiness_last_run_timestamp_seconds": "Unix time the latest readiness revalidation finished.",
         // The process.
         "filestore_build_info": "Always 1; the labels name the build (version, Swift version).",
     ]

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Storage
+
+/// Registers this process in `readiness.processes` with the address of its ops endpoints, renews the heartbeat
+/// every `interval`, and removes the row on a graceful stop (a crashed process's row goes stale). Failures are
+/// logged and retried at the next beat: registration never stops a process.
+public struct ProcessRegistration: Service {
+    public var registry: ProcessRegistry
+    public var entry: ProcessRegistry.Entry
+    public var interval: Duration
+
+    public init(registry: ProcessRegistry, entry: ProcessRegistry.Entry, interval: Duration = .seconds(10)) {
+        self.registry = registry
+        self.entry = entry
+        self.interval = interval
+    }
+
+    /// The entry of this process: a unique instance id, the command, and its ops URL (`nil` without one). A
+    /// wildcard listen address is advertised as the host name.
+    public static func entry(command: String, host: String?, port: Int?, tls: Bool, version: String) -> ProcessRegistry.Entry {
+        let name = ProcessInfo.processInfo.hostName
+        let pid = Int(getpid())
+        var url: String?
+        if let host, let port, port > 0 {
+            let advertised = ["0.0.0.0", "::", ""].contains(host) ? name : host
+            let bracketed = advertised.contains(":") ? "[\(advertised)]" : advertised
+            url = "\(tls ? "https" : "http")://\(bracketed):\(port)"
+        }
+        let instance = "\(command)-\(name)-\(pid)-\(UInt32.random(in: 0...UInt32.max))"
+            .map { $0.isLetter || $0.isNumber || "._:-".contains($0) ? $0 : "-" }
+        return ProcessRegistry.Entry(instanceID: String(String(instance).prefix(200)), command: command, host: name, pid: pid, opsURL: url, version: version)
+    }
+
+    public func run() async throws {
+        let (registry, entry, interval) = (registry, entry, interval)
+        let logger = registry.logger
+        // The loop ends on graceful shutdown; then the row is removed (whether or not the last beat succeeded).
+        await cancelWhenGracefulShutdown {
+            var registered = false
+            while !Task.isCancelled {
+                do {
+                    let alive = registered ? try await registry.heartbeat(entry.instanceID) : false
+                    if !alive {
+                        try await registry.register(entry)
+                        registered = true
+                    }
+                } catch {
+                    logger.warning("process registration failed (retried)", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        do { try await registry.unregister(entry.instanceID) } catch {
+            logger.warning("process unregistration failed (the row goes stale)", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import API
+import AsyncHTTPClient
+import FilestoreConfig
+import Foundation
+import JobKit
+import Logging
+import PostgresNIO
+import Readiness
+import ServiceLifecycle
+import Storage
+
+/// The readiness parts of the composition root: the configuration of the checks from the process's one
+/// configuration, the job's handler and gauges on maintenance workers, and the process registration of every
+/// long-running command.
+enum ReadinessParts {
+    /// The checks' configuration; `repository` overrides `FILESTORE_READINESS_REPO`.
+    static func configuration(_ c: FilestoreConfiguration, repository: String? = nil) -> ReadinessConfiguration {
+        let root = URL(fileURLWithPath: repository ?? c.readiness.repository).standardizedFileURL
+        var r = ReadinessConfiguration(repository: root, requiredSchemaVersion: FilestoreSchema.requiredVersion)
+        switch c.scanner.backend {
+        case .libclamav: r.scanner = .libclamav(directory: c.scanner.signatureDirectory)
+        case .clamd: r.scanner = .clamd(socket: c.scanner.clamdSocket)
+        }
+        r.signingKeys = [
+            .init(name: "FILESTORE_JWT_KEYS", count: c.keys.jwt.count, file: c.keys.jwtFile),
+            .init(name: "FILESTORE_URL_KEYS", count: c.keys.url.count, file: c.keys.urlFile),
+        ].filter { $0.count > 0 }
+        r.operationsTenant = c.readiness.tenant
+        r.knownMetrics = Set(MetricCatalog.help.keys)
+        return r
+    }
+
+    /// The environment of the checks over running pools.
+    static func environment(_ c: FilestoreConfiguration, postgres: PostgresClient, system: SystemDatabase?, repository: String? = nil,
+                            blobs: any BlobStore) -> ReadinessEnvironment {
+        ReadinessEnvironment(postgres: postgres, system: system, http: HTTPClient.shared, blobs: blobs,
+                             configuration: configuration(c, repository: repository), logger: makeLogger("filestore.readiness"))
+    }
+
+    /// This process's registration in `readiness.processes`, with the address of its ops endpoints.
+    static func registration(command: String, host: String?, port: Int?, tls: Bool, postgres: PostgresClient) -> ProcessRegistration {
+        ProcessRegistration(registry: ProcessRegistry(postgres: postgres, logger: makeLogger("filestore.registry")),
+                            entry: ProcessRegistration.entry(command: command, host: host, port: port, tls: tls, version: FilestoreBuild.version))
+    }
+}
