@@ -130,8 +130,9 @@ import Testing
                 """, logger: TestDatabase.logger)
             let report = await d.evaluate()
             #expect(report.rows.filter { $0.status == .fail }.map(\.id) == ["S4"], "\(describe(report))")
-            let o1 = report.rows.first { $0.id == "O1" }
-            #expect(o1?.status == .pass && o1?.evidence.contains { $0.contains("stale, not probed: work work-gone-1") } == true, "\(o1?.evidence ?? [])")
+            let o1 = try #require(report.rows.first { $0.id == "O1" })
+            #expect(o1.status == RowStatus.pass, "\(o1)")
+            #expect(o1.evidence.contains { $0.contains("stale, not probed: work work-gone-1") }, "\(o1.evidence)")
         }
     }
 }
