@@ -20,9 +20,11 @@ struct PlanNodes {
         let type = node["Node Type"] as? String ?? "?"
         let relation = node["Relation Name"] as? String
         if type == "Seq Scan" { sequentialScans.append(relation ?? "?") }
+        let index = (node["Index Name"] as? String).map { " using \($0)" } ?? ""
         if let relation {
-            let index = (node["Index Name"] as? String).map { " using \($0)" } ?? ""
             scans.append("\(type)\(index) on \(relation)")
+        } else if !index.isEmpty {
+            scans.append("\(type)\(index)")   // a Bitmap Index Scan under its Bitmap Heap Scan
         }
         for child in node["Plans"] as? [[String: Any]] ?? [] { walk(child) }
     }

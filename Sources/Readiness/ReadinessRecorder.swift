@@ -40,7 +40,7 @@ public struct ReadinessRecorder: Sendable {
         let stamp = ISO8601DateFormatter()
         return try await TenantDatabase(postgres: postgres, logger: logger).transaction(tenant) { tx in
             // One recording at a time (a CLI run and the job at once would both open the same finding).
-            try await tx.query("SELECT pg_advisory_xact_lock(7470062)", logger: logger)
+            try await repository.lockRecording(on: tx)
             let previous = try await repository.runs(limit: 1, on: tx).first.flatMap { ReadinessLevel(rawValue: $0.level) }
             let rows = try report.rows.map { r in
                 ReadinessRepository.RowRecord(rowID: r.id, title: r.title, status: r.status.rawValue, level: r.level.rawValue,

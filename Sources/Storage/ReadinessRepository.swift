@@ -51,6 +51,11 @@ public struct ReadinessRepository: Sendable {
         public var closedRunID: Int64?
     }
 
+    /// Serializes recordings until the transaction ends (a CLI run and the job at once would both open a finding).
+    public func lockRecording(on tx: PostgresConnection) async throws {
+        try await tx.query("SELECT pg_advisory_xact_lock(7470062)", logger: logger)
+    }
+
     /// Records a run and its rows; returns the run's id.
     public func insertRun(startedAt: Date, level: Int, rows: [RowRecord], trigger: String, jobID: Int64?,
                           on tx: PostgresConnection) async throws -> Int64 {
