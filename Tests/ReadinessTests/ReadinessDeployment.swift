@@ -21,6 +21,8 @@ struct ReadinessDeployment: Sendable {
     let blobs: LocalBlobStore
     let port: Int
     let log: URL
+    /// The `dev` process.
+    let pid: Int32
 
     /// PATH with the test venv's tools (detect-secrets) first.
     static var toolPath: String {
@@ -121,7 +123,7 @@ struct ReadinessDeployment: Sendable {
             try await TestDatabase.withClient(TestDatabase.appRole(env.config)) { app in
                 try await TestDatabase.withClient(TestDatabase.systemRole(env.config)) { system in
                     let d = ReadinessDeployment(env: env, app: app, system: system, repo: repo, signatures: signatures, keyFile: keyFile,
-                                                blobs: blobs, port: port, log: log)
+                                                blobs: blobs, port: port, log: log, pid: server.processIdentifier)
                     try await eventually("dev is up, registered, and its scheduler leads with the built-in schedules", timeout: .seconds(120)) {
                         guard server.isRunning else { throw SetupFailed("dev exited: \(d.serverLog())") }
                         let registered = try await env.scalar("SELECT count(*)::int8 FROM readiness.processes WHERE command = 'dev'", as: Int64.self) ?? 0

@@ -47,6 +47,27 @@ import Testing
             #expect(try await d.events("readiness.degraded.v1").isEmpty)
             let rows = try await d.app.withConnection { try await ReadinessRepository(logger: TestDatabase.logger).rows(run: recorded.runID, on: $0) }
             #expect(rows.count == Checklist.rows.count)
+
+            // The quarterly built-in schedule, declared by dev's scheduler leader.
+            let schedule = try await d.env.postgres.query("""
+                SELECT cron, kind, queue, builtin, paused, to_char(next_fire_at AT TIME ZONE 'UTC', 'DD HH24:MI'),
+                       extract(month FROM next_fire_at AT TIME ZONE 'UTC')::int8 FROM scheduler.schedules WHERE name = 'readiness-revalidate'
+                """, logger: TestDatabase.logger)
+            var found = 0
+            for try await (cron, kind, queue, builtin, paused, at, month) in schedule.decode((String, String, String, Bool, Bool, String, Int64).self) {
+                found += 1
+                #expect(cron == "0 3 1 1,4,7,10 *" && kind == "readiness.revalidate" && queue == "maintenance" && builtin && !paused)
+                #expect(at == "01 03:00" && [1, 4, 7, 10].contains(month), "next fire \(at) month \(month)")
+            }
+            #expect(found == 1)
+
+            // The process registered its ops URL; a graceful stop removes the row.
+            let url = try await d.env.scalar("SELECT ops_url FROM readiness.processes WHERE command = 'dev'", as: String.self)
+            #expect(url == "http://127.0.0.1:\(d.port)")
+            kill(d.pid, SIGTERM)
+            try await eventually("dev unregistered on SIGTERM", timeout: .seconds(60)) {
+                try await d.env.scalar("SELECT count(*)::int8 FROM readiness.processes", as: Int64.self) == 0
+            }
         }
     }
 
