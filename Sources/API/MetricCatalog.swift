@@ -43,6 +43,10 @@ public enum MetricCatalog {
         // Pipeline, scanning.
         "filestore_clamav_signatures": "Virus signatures loaded in this process's ClamAV engine.",
         "filestore_clamav_reloads_total": "ClamAV signature reloads, by result.",
+        "filestore_scan_verdicts_total": "Scan verdicts (clean, infected, limit_exceeded) and whether the file was quarantined.",
+        // Uploads and rate limits (the API).
+        "filestore_upload_bytes_total": "Bytes stored by uploads, by kind (direct, tus), once the store acknowledged them.",
+        "filestore_rate_limited_total": "Requests refused with 429 by the rate limiter, by endpoint class.",
         // Webhooks and the inbox.
         "filestore_webhook_deliveries_total": "Webhook delivery attempts, by outcome.",
         "filestore_webhook_attempt_duration_seconds": "Time one webhook delivery attempt took.",
