@@ -15,7 +15,10 @@ import Storage
 enum ReadinessParts {
     /// The checks' configuration; `repository` overrides `FILESTORE_READINESS_REPO`.
     static func configuration(_ c: FilestoreConfiguration, repository: String? = nil) -> ReadinessConfiguration {
-        let root = URL(fileURLWithPath: repository ?? c.readiness.repository).standardizedFileURL
+        var root = URL(fileURLWithPath: repository ?? c.readiness.repository).standardizedFileURL
+        // Not a checkout (no docs/FAILURE_MODES.md) and not named on the command line: the repository the binary
+        // was built in, if it is one (`.build/debug/filestore` inside a checkout).
+        if repository == nil, !isCheckout(root), let built = binaryRepository() { root = built }
         var r = ReadinessConfiguration(repository: root, requiredSchemaVersion: FilestoreSchema.requiredVersion)
         switch c.scanner.backend {
         case .libclamav: r.scanner = .libclamav(directory: c.scanner.signatureDirectory)
@@ -28,6 +31,20 @@ enum ReadinessParts {
         r.operationsTenant = c.readiness.tenant
         r.knownMetrics = Set(MetricCatalog.help.keys)
         return r
+    }
+
+    static func isCheckout(_ url: URL) -> Bool {
+        FileManager.default.fileExists(atPath: url.appendingPathComponent("docs/FAILURE_MODES.md").path)
+    }
+
+    /// The nearest ancestor of the running binary that is a checkout, if any.
+    static func binaryRepository() -> URL? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            if isCheckout(dir) { return dir.standardizedFileURL }
+            dir.deleteLastPathComponent()
+        }
+        return nil
     }
 
     /// The environment of the checks over running pools.
