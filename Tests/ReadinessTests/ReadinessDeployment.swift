@@ -1,5 +1,6 @@
 import API
 import AsyncHTTPClient
+import FileCore
 import Foundation
 import JobKit
 import PostgresNIO
@@ -65,6 +66,21 @@ struct ReadinessDeployment: Sendable {
             let rows = try await tx.query("SELECT payload->>'row_id' FROM outbox_events WHERE topic = \(topic) ORDER BY seq", logger: TestDatabase.logger)
             var out: [String] = []
             for try await id in rows.decode(String.self) { out.append(id) }
+            return out
+        }
+    }
+
+    /// The payloads of `topic`'s events, and the problems the committed schema finds in each (none expected).
+    func schemaProblems(_ topic: String) async throws -> [String] {
+        let schema = try String(contentsOf: TestDatabase.repositoryRoot.appendingPathComponent("events/file-storage/\(topic).json"), encoding: .utf8)
+        let validator = try JSONSchemaValidator(json: schema)
+        return try await TenantDatabase(postgres: env.postgres, logger: TestDatabase.logger).transaction(try .init("ops")) { tx in
+            let rows = try await tx.query("SELECT payload::text FROM outbox_events WHERE topic = \(topic)", logger: TestDatabase.logger)
+            var out: [String] = []
+            for try await text in rows.decode(String.self) {
+                guard let value = JSONValue.parse(Array(text.utf8)) else { out.append("unparsable: \(text)"); continue }
+                out += validator.problems(value)
+            }
             return out
         }
     }

@@ -11,6 +11,25 @@ import Testing
 /// evidence, lowers the recorded level, opens one finding and emits one `readiness.degraded.v1`; fixing it closes
 /// the finding with `readiness.restored.v1`.
 @Suite(.serialized) struct ReadinessRevalidationTests {
+    @Test func deadLettersOverTheThresholdFailF4AndAPausedRevalidationScheduleFailsSection17() async throws {
+        try await ReadinessDeployment.with { d in
+            // Three dead letters on a queue nobody works (`parked`), against a threshold of 2.
+            var ids: [Int64] = []
+            for _ in 0..<3 { ids.append(try await d.env.client.enqueue(Noop(), options: InsertOptions(queue: "parked")).id) }
+            #expect(try await d.env.client.discard(ids: ids).count == 3)
+            try await d.env.postgres.query("UPDATE scheduler.schedules SET paused = true WHERE name = 'readiness-revalidate'", logger: TestDatabase.logger)
+            var environment = d.environment()
+            environment.configuration.deadLetterMaxJobs = 2
+            let report = await ReadinessEvaluator(environment: environment).evaluate()
+            #expect(report.rows.filter { $0.status == .fail }.map(\.id) == ["F4", "§17"], "\(describe(report))")
+            let f4 = try #require(report.rows.first { $0.id == "F4" })
+            #expect(f4.evidence.contains { $0.contains("parked: 3 dead letters > 2") }, "\(f4.evidence)")
+            let s17 = try #require(report.rows.first { $0.id == "§17" })
+            #expect(s17.evidence.contains { $0.contains("readiness-revalidate is paused") }, "\(s17.evidence)")
+            #expect(report.level == .l1)
+        }
+    }
+
     func describe(_ report: ReadinessReport) -> String {
         report.rows.filter { $0.status == .fail }.map { "\($0.id): \($0.evidence.joined(separator: " | "))" }.joined(separator: "\n")
     }
@@ -103,6 +122,9 @@ import Testing
         #expect(fourth.closed == [row] && fourth.level == healthy.level)
         #expect(try await d.openFindings().isEmpty)
         #expect(try await d.events("readiness.restored.v1") == [row])
+        // Both events validate against their committed schemas.
+        #expect(try await d.schemaProblems("readiness.degraded.v1").isEmpty)
+        #expect(try await d.schemaProblems("readiness.restored.v1").isEmpty)
         let all = try await d.app.withConnection { try await ReadinessRepository(logger: TestDatabase.logger).findings(openOnly: false, limit: 10, on: $0) }
         #expect(all.count == 1 && all.first?.closedRunID == fourth.runID && all.first?.openedRunID == second.runID)
     }
