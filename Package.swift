@@ -255,6 +255,7 @@ let package = Package(
             dependencies: [
                 "Readiness", "Storage", "FileCore", "Domain", "JobKit", "TestSupport", "API",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -5,6 +5,24 @@ import Metrics
 import PostgresNIO
 import Storage
 
+/// The readiness gauges: set by the job that records a run (at once) and by ``ReadinessGaugesTask`` (so the level
+/// survives restarts between quarterly runs).
+public struct ReadinessGauges: Sendable {
+    let level = Gauge(label: "filestore_readiness_level")
+    let failing = Gauge(label: "filestore_readiness_failing_rows")
+    let findings = Gauge(label: "filestore_readiness_open_findings")
+    let lastRun = Gauge(label: "filestore_readiness_last_run_timestamp_seconds")
+
+    public init() {}
+
+    public func record(level: Int, failing: Int, openFindings: Int, finishedAt: Double) {
+        self.level.record(level)
+        self.failing.record(failing)
+        findings.record(openFindings)
+        lastRun.record(finishedAt)
+    }
+}
+
 /// A maintenance-leader task that exports the latest recorded run as gauges, so the level survives restarts
 /// between quarterly runs: `filestore_readiness_level` (0–4), `filestore_readiness_failing_rows`,
 /// `filestore_readiness_open_findings`, `filestore_readiness_last_run_timestamp_seconds`. Nothing recorded yet:
@@ -14,10 +32,7 @@ public struct ReadinessGaugesTask: LeaderTask {
     public let interval: Duration
     let postgres: PostgresClient
     let logger: Logger
-    let level = Gauge(label: "filestore_readiness_level")
-    let failing = Gauge(label: "filestore_readiness_failing_rows")
-    let findings = Gauge(label: "filestore_readiness_open_findings")
-    let lastRun = Gauge(label: "filestore_readiness_last_run_timestamp_seconds")
+    let gauges = ReadinessGauges()
 
     public init(postgres: PostgresClient, logger: Logger, interval: Duration = .seconds(60)) {
         self.postgres = postgres
@@ -31,10 +46,7 @@ public struct ReadinessGaugesTask: LeaderTask {
             (try await repository.latest(on: c), try await repository.findings(openOnly: true, limit: 1000, on: c).count)
         }
         guard let latest else { return 0 }
-        level.record(latest.level)
-        failing.record(latest.failed)
-        findings.record(open)
-        lastRun.record(Date().timeIntervalSince1970 - latest.age)
+        gauges.record(level: latest.level, failing: latest.failed, openFindings: open, finishedAt: Date().timeIntervalSince1970 - latest.age)
         return 0
     }
 }

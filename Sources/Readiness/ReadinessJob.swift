@@ -1,3 +1,4 @@
+import Foundation
 import JobKit
 import Logging
 
@@ -27,6 +28,9 @@ public struct ReadinessWorker: JobWorker {
         let report = await ReadinessEvaluator(environment: environment).evaluate()
         let recorded = try await ReadinessRecorder(postgres: environment.postgres, operationsTenant: environment.configuration.operationsTenant,
                                                    logger: job.logger).record(report, trigger: "job", jobID: job.id)
+        let open = report.count(.fail)   // one open finding per failing row, once recorded
+        ReadinessGauges().record(level: report.level.rawValue, failing: report.count(.fail), openFindings: open,
+                                 finishedAt: report.finishedAt.timeIntervalSince1970)
         let level: Logger.Level = recorded.opened.isEmpty && report.count(.fail) == 0 ? .info : .warning
         job.logger.log(level: level, "readiness revalidated", metadata: [
             "run_id": "\(recorded.runID)", "level": "\(report.level)", "failing": "\(report.rows.filter { $0.status == .fail }.map(\.id).joined(separator: ","))",

@@ -1,7 +1,17 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import JobKit
 import TestSupport
 import Testing
+
+/// One GET's body, through the same HTTP client the probes use.
+enum ProbeText {
+    static func get(_ url: String) async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        return String(buffer: try await response.body.collect(upTo: 4 << 20))
+    }
+}
 
 /// `filestore readiness` as the operator runs it, against a running `dev` deployment: exit codes around
 /// `--require`, the `--json` shape, and `run` → the job records a run that `history` and `findings` show.
@@ -76,6 +86,10 @@ import Testing
             #expect(first["level"] as? String == "L3" && first["failed"] as? Int == 0)
             let findings = try await cli(d, ["findings", "--json"])
             #expect(findings.status == 0 && findings.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "\(findings.stdout)")
+            // The worker that recorded the run exports it at once.
+            let metrics = try await ProbeText.get("http://127.0.0.1:\(d.port)/metrics")
+            #expect(metrics.contains("filestore_readiness_level 3") && metrics.contains("filestore_readiness_failing_rows 0"),
+                    "\(metrics.split(separator: "\n").filter { $0.contains("readiness") })")
             let textual = try await cli(d, ["history"])
             #expect(textual.stdout.contains("L3") && textual.stdout.contains("job"), "\(textual.stdout)")
         }
