@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 import Storage
 
 /// Registers this process in `readiness.processes` with the address of its ops endpoints, renews the heartbeat
@@ -37,24 +38,53 @@ public struct ProcessRegistration: Service {
     public func run() async throws {
         let (registry, entry, interval) = (registry, entry, interval)
         let logger = registry.logger
-        // The loop ends on graceful shutdown; then the row is removed (whether or not the last beat succeeded).
+        // The loop ends on graceful shutdown; then the row is removed. Every statement is bounded in time: with the
+        // database gone, a query waits for a connection that never comes, and registration must never hold up a
+        // process that is stopping (the drain deadline is the other services').
         await cancelWhenGracefulShutdown {
             var registered = false
             while !Task.isCancelled {
-                do {
-                    let alive = registered ? try await registry.heartbeat(entry.instanceID) : false
-                    if !alive {
-                        try await registry.register(entry)
-                        registered = true
-                    }
-                } catch {
-                    logger.warning("process registration failed (retried)", metadata: ["error": "\(String(reflecting: error))"])
+                let known = registered
+                let done = await Self.bounded(interval) {
+                    let alive = known ? try await registry.heartbeat(entry.instanceID) : false
+                    if !alive { try await registry.register(entry) }
+                }
+                switch done {
+                case .success: registered = true
+                case .failure(let error): logger.warning("process registration failed (retried)", metadata: ["error": "\(String(reflecting: error))"])
+                case nil: logger.warning("process registration timed out (retried)")
                 }
                 try? await Task.sleep(for: interval)
             }
         }
-        do { try await registry.unregister(entry.instanceID) } catch {
+        if case .failure(let error)? = await Self.bounded(.seconds(2), { try await registry.unregister(entry.instanceID) }) {
             logger.warning("process unregistration failed (the row goes stale)", metadata: ["error": "\(error)"])
         }
     }
+
+    /// Runs `operation` in a task of its own and waits at most `limit` for it: its result, or `nil` when it took
+    /// longer (it is cancelled and left to finish on its own).
+    static func bounded(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> Void) async -> Result<Void, any Error>? {
+        let once = Once()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, any Error>?, Never>) in
+            let work = Task {
+                let result: Result<Void, any Error>
+                do { try await operation(); result = .success(()) } catch { result = .failure(error) }
+                if once.take() { continuation.resume(returning: result) }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                if once.take() {
+                    work.cancel()
+                    continuation.resume(returning: nil)
+                }
+            }
+        }
+    }
+}
+
+/// A flag that can be taken once, from any task.
+final class Once: Sendable {
+    private let taken = Mutex(false)
+    func take() -> Bool { taken.withLock { was in defer { was = true }; return !was } }
 }
