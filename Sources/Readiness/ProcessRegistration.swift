@@ -21,12 +21,13 @@ public struct ProcessRegistration: Service {
 
     /// The entry of this process: a unique instance id, the command, and its ops URL (`nil` without one). A
     /// wildcard listen address is advertised as the host name.
-    public static func entry(command: String, host: String?, port: Int?, tls: Bool, version: String) -> ProcessRegistry.Entry {
+    /// `advertise` (`FILESTORE_ADVERTISE_HOST`) wins over the listen address.
+    public static func entry(command: String, host: String?, port: Int?, tls: Bool, version: String, advertise: String? = nil) -> ProcessRegistry.Entry {
         let name = ProcessInfo.processInfo.hostName
         let pid = Int(getpid())
         var url: String?
         if let host, let port, port > 0 {
-            let advertised = ["0.0.0.0", "::", ""].contains(host) ? name : host
+            let advertised = advertise ?? (["0.0.0.0", "::", ""].contains(host) ? name : host)
             let bracketed = advertised.contains(":") ? "[\(advertised)]" : advertised
             url = "\(tls ? "https" : "http")://\(bracketed):\(port)"
         }

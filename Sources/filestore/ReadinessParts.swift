@@ -55,8 +55,10 @@ enum ReadinessParts {
     }
 
     /// This process's registration in `readiness.processes`, with the address of its ops endpoints.
-    static func registration(command: String, host: String?, port: Int?, tls: Bool, postgres: PostgresClient) -> ProcessRegistration {
+    static func registration(_ c: FilestoreConfiguration, command: String, host: String?, port: Int?, tls: Bool,
+                             postgres: PostgresClient) -> ProcessRegistration {
         ProcessRegistration(registry: ProcessRegistry(postgres: postgres, logger: makeLogger("filestore.registry")),
-                            entry: ProcessRegistration.entry(command: command, host: host, port: port, tls: tls, version: FilestoreBuild.version))
+                            entry: ProcessRegistration.entry(command: command, host: host, port: port, tls: tls, version: FilestoreBuild.version,
+                                                             advertise: c.readiness.advertiseHost))
     }
 }

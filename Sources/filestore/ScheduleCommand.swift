@@ -35,7 +35,7 @@ struct ScheduleCommand: ConfiguredCommand {
             let candidate = "scheduler-\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             var services: [any Service] = [postgres, notifier,
                                            SchedulerParts.service(configuration, postgres: postgres, candidateID: candidate, notifier: notifier),
-                                           ReadinessParts.registration(command: "schedule", host: configuration.worker.opsHost,
+                                           ReadinessParts.registration(configuration, command: "schedule", host: configuration.worker.opsHost,
                                                                        port: configuration.worker.opsPort, tls: false, postgres: postgres)]
             if let port = configuration.worker.opsPort {
                 let required = FilestoreSchema.requiredVersion

@@ -53,7 +53,7 @@ struct FilestoreProcess {
         let command = servesAPI ? (runsWorkers ? "dev" : "serve") : "work"
         let (opsHost, opsPort): (String?, Int?) = servesAPI ? (configuration.http.host, configuration.http.port)
             : (configuration.worker.opsHost, configuration.worker.opsPort)
-        services.append(ReadinessParts.registration(command: command, host: opsHost, port: opsPort, tls: tls != nil, postgres: postgres))
+        services.append(ReadinessParts.registration(configuration, command: command, host: opsHost, port: opsPort, tls: tls != nil, postgres: postgres))
         // One LISTEN connection per process: the workers' wake-ups and the API's download-cache invalidations.
         let notifier = worker == nil && api == nil ? nil
             : Notifier(connect: { try await database.connect(logger: makeLogger("filestore.listen")) }, logger: logger,

@@ -147,6 +147,9 @@ import Testing
         let c = try load(["FILESTORE_READINESS_TENANT": "platform-ops", "FILESTORE_READINESS_REPO": FileManager.default.temporaryDirectory.path])
         #expect(c.readiness.tenant == "platform-ops" && c.readiness.repository == FileManager.default.temporaryDirectory.path)
         #expect(try load([:]).readiness.tenant == "ops")
+        #expect(try failure(["FILESTORE_ADVERTISE_HOST": "a host"]).variable == "FILESTORE_ADVERTISE_HOST")
+        #expect(try load(["FILESTORE_ADVERTISE_HOST": "10.1.2.3"]).readiness.advertiseHost == "10.1.2.3")
+        #expect(try load([:]).readiness.advertiseHost == nil)
     }
 
     @Test func aBadURLIsRefusedWithoutShowingItsPassword() throws {
