@@ -90,13 +90,45 @@ enum ProbeChecks {
         guard let fileID = PrefixedID(parsing: id, as: .file) else { return .fail("probe file id \(id) does not parse") }
         let core = FileCore(database: database, blobs: env.blobs)
         let probe = "probe: Downloads.openForDownload(tenant \(tenant), \(fileID), original) on the quarantined probe file"
+        var outcomes: [CheckOutcome] = []
         do {
             _ = try await core.downloads.openForDownload(tenant: tenant, id: fileID, variant: "original", generation: nil)
-            return .fail(probe + " → served: a quarantined file can be downloaded")
+            outcomes.append(.fail(probe + " → served: a quarantined file can be downloaded"))
         } catch let error as FileError where error.code == .notServable {
-            return .pass(probe + " → refused: \(error.code.qualified) (HTTP 409 through the API)")
+            outcomes.append(.pass(probe + " → refused: \(error.code.qualified)"))
         } catch {
-            return .fail(probe + " → \(error), not the quarantine refusal")
+            outcomes.append(.fail(probe + " → \(error), not the quarantine refusal"))
         }
+        outcomes.append(try await quarantineOverHTTP(env, tenant: tenant, fileID: fileID))
+        return .combined(outcomes)
+    }
+
+    /// The same file asked of every live API process (`serve`, `dev`) over HTTP, with a bearer token: 409
+    /// `NOT_SERVABLE` expected.
+    static func quarantineOverHTTP(_ env: ReadinessEnvironment, tenant: TenantID, fileID: PrefixedID) async throws -> CheckOutcome {
+        guard let mint = env.configuration.probeToken else {
+            return .notApplicable("no JWT keys in this process: the API was not probed over HTTP (the guard above is the one its download routes call)")
+        }
+        let (live, _) = try await liveProcesses(env)
+        let apis = live.filter { ["serve", "dev"].contains($0.command) && $0.opsURL != nil }
+        guard !apis.isEmpty else { return .notApplicable("no API process (serve, dev) registered: the API was not probed over HTTP") }
+        let token = try await mint(tenant.value)
+        var outcomes: [CheckOutcome] = []
+        for p in apis {
+            let url = "\(p.opsURL!)/v1/files/\(fileID)/content"
+            do {
+                var request = HTTPClientRequest(url: url)
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                request.headers.add(name: "X-Tenant-Id", value: tenant.value)
+                let response = try await env.http.execute(request, timeout: .milliseconds(Int64(env.configuration.probeTimeout * 1000)))
+                let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                let refused = response.status.code == 409 && body.contains(FileError.Code.notServable.qualified)
+                let line = "probe: GET \(url) (\(p.command)) → \(response.status.code) \(body.prefix(160))"
+                outcomes.append(refused ? .pass(line) : .fail(line + " — expected 409 \(FileError.Code.notServable.qualified)"))
+            } catch {
+                outcomes.append(.fail("probe: GET \(url) (\(p.command)) → \(error)"))
+            }
+        }
+        return .combined(outcomes)
     }
 }

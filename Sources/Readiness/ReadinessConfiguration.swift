@@ -41,6 +41,10 @@ public struct ReadinessConfiguration: Sendable {
     public var detectSecrets: String?
     /// Python for `scripts/scan_secrets.py`. Default: `python3` on `PATH`.
     public var python: String? = ReadinessConfiguration.onPath("python3")
+    /// Mints a short-lived `files:read` bearer token for a tenant, so that S5 also probes every registered API
+    /// process over HTTP (`GET /v1/files/{id}/content` of the quarantined probe file). `nil` (a process without
+    /// the JWT keys): the download guard is probed in-process only, and the evidence says so.
+    public var probeToken: (@Sendable (String) async throws -> String)?
     /// The schedule of the revalidation (§17); a missing or paused one fails §17.
     public var scheduleName = "readiness-revalidate"
 

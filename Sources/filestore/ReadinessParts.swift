@@ -1,4 +1,6 @@
 import API
+import Domain
+import FileCore
 import AsyncHTTPClient
 import FilestoreConfig
 import Foundation
@@ -30,6 +32,12 @@ enum ReadinessParts {
         ].filter { $0.count > 0 }
         r.operationsTenant = c.readiness.tenant
         r.knownMetrics = Set(MetricCatalog.help.keys)
+        if !c.keys.jwt.isEmpty {
+            let keys = c.keys.jwt.map(\.pair)
+            r.probeToken = { tenant in
+                try await TokenKeys(keys).issue(TokenPayload(subject: "readiness-probe", tenant: try TenantID(tenant), scopes: [.filesRead], ttl: 60))
+            }
+        }
         return r
     }
 

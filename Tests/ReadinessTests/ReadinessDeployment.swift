@@ -1,5 +1,6 @@
 import API
 import AsyncHTTPClient
+import Domain
 import FileCore
 import Foundation
 import JobKit
@@ -25,6 +26,8 @@ struct ReadinessDeployment: Sendable {
     /// The `dev` process.
     let pid: Int32
 
+    static let jwtSecret = String(repeating: "readiness-jwt-", count: 3)
+
     /// PATH with the test venv's tools (detect-secrets) first.
     static var toolPath: String {
         let venv = ProcessInfo.processInfo.environment["FILESTORE_TEST_PYTHON"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
@@ -43,6 +46,9 @@ struct ReadinessDeployment: Sendable {
         c.signingKeys = [.init(name: "FILESTORE_URL_KEYS", count: 1, file: keyFile.path)]
         c.knownMetrics = Set(MetricCatalog.help.keys)
         c.detectSecrets = Self.detectSecrets
+        c.probeToken = { tenant in
+            try await TokenKeys([("k1", Self.jwtSecret)]).issue(TokenPayload(subject: "readiness-probe", tenant: try TenantID(tenant), scopes: [.filesRead], ttl: 60))
+        }
         return c
     }
 
@@ -130,7 +136,7 @@ struct ReadinessDeployment: Sendable {
             let blobs = try LocalBlobStore(root: work.appendingPathComponent("blobs"))
             let port = try freePort()
             let log = work.appendingPathComponent("dev.log")
-            let settings = ["FILESTORE_JWT_KEYS": "k1=" + String(repeating: "readiness-jwt-", count: 3), "FILESTORE_URL_KEYS_FILE": keyFile.path,
+            let settings = ["FILESTORE_JWT_KEYS": "k1=" + jwtSecret, "FILESTORE_URL_KEYS_FILE": keyFile.path,
                             "FILESTORE_BLOB_DIR": work.appendingPathComponent("blobs").path, "FILESTORE_QUEUES": "default,maintenance,webhooks",
                             "FILESTORE_RATE_LIMITS": "off", "FILESTORE_READINESS_REPO": repo.path, "FILESTORE_CLAMAV_DB": signatures.path,
                             "PATH": toolPath, "LOG_LEVEL": "warning"]

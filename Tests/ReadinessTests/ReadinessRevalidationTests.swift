@@ -55,6 +55,8 @@ import Testing
             #expect(byID["DA2"]?.evidence.contains { $0.contains("public.files") } == true)
             #expect(byID["O1"]?.evidence.contains { $0.contains("GET http://127.0.0.1:\(d.port)/readyz (dev) → 200") } == true, "\(byID["O1"]?.evidence ?? [])")
             #expect(byID["S5"]?.evidence.contains { $0.contains("refused: MELMASTOON.FILE.NOT_SERVABLE") } == true, "\(byID["S5"]?.evidence ?? [])")
+            // …and over HTTP, on the running API, with a token.
+            #expect(byID["S5"]?.evidence.contains { $0.contains("/content (dev) → 409") && $0.contains("NOT_SERVABLE") } == true, "\(byID["S5"]?.evidence ?? [])")
             #expect(byID["DA4"]?.evidence.contains { $0.contains("Index") } == true)
             #expect(byID["S1"]?.evidence.first?.contains("exit 0") == true, "\(byID["S1"]?.evidence ?? [])")
             #expect(byID["A2"]?.status == .manual && byID["A2"]?.evidence.first?.contains("coverage") == true)
