@@ -19,6 +19,11 @@ if [[ -z ${FILESTORE_URL_KEYS:-} && -z ${FILESTORE_URL_KEYS_FILE:-} ]]; then
   [[ -s .data/url-keys ]] || { umask 077; echo "dev=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .data/url-keys; }
   export FILESTORE_URL_KEYS_FILE=$REPO/.data/url-keys
 fi
+# The operator key that seals webhook signing secrets at rest (docs/SECURITY.md).
+if [[ -z ${FILESTORE_ENCRYPTION_KEYS:-} && -z ${FILESTORE_ENCRYPTION_KEYS_FILE:-} ]]; then
+  [[ -s .data/encryption-keys ]] || { umask 077; echo "dev=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" > .data/encryption-keys; }
+  export FILESTORE_ENCRYPTION_KEYS_FILE=$REPO/.data/encryption-keys
+fi
 export FILESTORE_BLOB_DIR=${FILESTORE_BLOB_DIR:-$REPO/.data/blobs}
 # Signed URLs come back absolute, on the address dev listens on (set it yourself when passing --api-port/--api-host).
 export FILESTORE_PUBLIC_URL=${FILESTORE_PUBLIC_URL:-http://${FILESTORE_HTTP_HOST:-127.0.0.1}:${FILESTORE_HTTP_PORT:-8080}}

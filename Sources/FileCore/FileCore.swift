@@ -47,6 +47,8 @@ public struct FileCore: Sendable {
     public var erasure: Erasure { Erasure(core: self) }
     /// The tamper-evident audit log: sealing, verification, export.
     public var audit: AuditLog { AuditLog(core: self) }
+    /// The consistency check of rows and blobs (after a restore or an incident) and its repair.
+    public var blobAudit: BlobAudit { BlobAudit(core: self) }
 
     var logger: Logger { database.logger }
     var jobs: JobClient { JobClient(postgres: database.postgres, logger: database.logger) }

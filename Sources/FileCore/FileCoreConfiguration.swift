@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// Limits and policies of the use cases. Every field has a documented default.
 public struct FileCoreConfiguration: Sendable {
@@ -23,6 +24,9 @@ public struct FileCoreConfiguration: Sendable {
     public var uploadLeaseDuration: TimeInterval
     /// Webhook delivery and endpoint rules (``WebhookConfiguration``). Default: its defaults.
     public var webhooks = WebhookConfiguration()
+    /// Seals webhook signing secrets at rest with the operator's encryption keys. Default: ``SecretSealer/none``
+    /// (stored unsealed).
+    public var secretSealer: SecretSealer = .none
     /// Compliance: retention classes, erasure and the keys that sign receipts (``ComplianceConfiguration``).
     public var compliance = ComplianceConfiguration()
 

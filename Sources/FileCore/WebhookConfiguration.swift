@@ -20,12 +20,15 @@ public struct WebhookConfiguration: Sendable, Hashable {
     public var batchSize: Int
     /// Attempts in flight at once in one relay run. Default: 32.
     public var concurrency: Int
+    /// Rounds a relay run has going at once (each claims, sends and records its own batch), so that one round's
+    /// transactions overlap another's attempts. Default: 2.
+    public var lanes: Int
     /// The response bytes kept in the attempt log. Default: 256.
     public var responsePrefixBytes: Int
 
     public init(allowPrivate: Bool = false, retrySchedule: RetrySchedule = RetrySchedule(), timeout: Duration = .seconds(15),
                 disableAfter: TimeInterval = 5 * 86400, rotationOverlap: TimeInterval = 86400, lease: TimeInterval = 60,
-                batchSize: Int = 100, concurrency: Int = 32, responsePrefixBytes: Int = 256) {
+                batchSize: Int = 100, concurrency: Int = 32, lanes: Int = 2, responsePrefixBytes: Int = 256) {
         self.allowPrivate = allowPrivate
         self.retrySchedule = retrySchedule
         self.timeout = timeout
@@ -34,6 +37,7 @@ public struct WebhookConfiguration: Sendable, Hashable {
         self.lease = lease
         self.batchSize = batchSize
         self.concurrency = concurrency
+        self.lanes = lanes
         self.responsePrefixBytes = responsePrefixBytes
     }
 }

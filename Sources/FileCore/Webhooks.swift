@@ -9,7 +9,7 @@ public struct Webhooks: Sendable {
     let core: FileCore
 
     var configuration: WebhookConfiguration { core.configuration.webhooks }
-    var repository: WebhookRepository { WebhookRepository(logger: core.logger) }
+    var repository: WebhookRepository { WebhookRepository(logger: core.logger, sealer: core.configuration.secretSealer) }
     var policy: WebhookURLPolicy { WebhookURLPolicy(allowPrivate: configuration.allowPrivate) }
 
     /// Changes to an endpoint; `nil` leaves a field as it is.
@@ -114,6 +114,12 @@ public struct Webhooks: Sendable {
             try await repository.rotate(id, newSecret: WebhookSigner.newSecret(), previousUntil: until, on: $0)
         }) else { throw FileError(.notFound, "no webhook endpoint \(id)") }
         return e
+    }
+
+    /// An operator's re-seal of the tenant's signing secrets with the current encryption key (after adding or
+    /// rotating ``FileCoreConfiguration/secretSealer``'s keys); returns how many endpoints changed (or would).
+    public func resealSecrets(tenant: TenantID, dryRun: Bool) async throws -> Int {
+        try await core.database.transaction(tenant) { try await repository.reseal(dryRun: dryRun, on: $0) }
     }
 
     /// The endpoint's attempt log, newest first.

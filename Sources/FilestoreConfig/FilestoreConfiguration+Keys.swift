@@ -14,6 +14,11 @@ extension FilestoreConfiguration {
         public var jwtFile: String?
         /// The file `FILESTORE_URL_KEYS_FILE` named, if any.
         public var urlFile: String?
+        /// `FILESTORE_ENCRYPTION_KEYS` and/or the file `FILESTORE_ENCRYPTION_KEYS_FILE`, same form: the operator's
+        /// keys that seal secrets at rest (webhook signing secrets); the first seals, all of them open, and
+        /// `filestore webhooks reseal` moves rows to the first. Default: none — secrets are stored unsealed, and
+        /// `serve`, `work` and `dev` say so at start.
+        public var encryption: [SigningKey] = []
         /// `FILESTORE_URL_MAX_TTL`: the longest lifetime of a signed URL, in seconds. Default: 3600.
         public var urlMaximumTTL: Double = 3600
 
@@ -43,6 +48,7 @@ extension FilestoreConfiguration {
             jwtFile = r.raw("FILESTORE_JWT_KEYS_FILE")?.0
             url = try Self.keyList(&r, "FILESTORE_URL_KEYS")
             urlFile = r.raw("FILESTORE_URL_KEYS_FILE")?.0
+            encryption = try Self.keyList(&r, "FILESTORE_ENCRYPTION_KEYS")
             urlMaximumTTL = try r.value("FILESTORE_URL_MAX_TTL", default: "3600", accepts: "a number of seconds, at least 1") {
                 Parse.seconds($0, minimum: 1)
             }

@@ -39,6 +39,12 @@ extension FilestoreConfiguration {
             delivery.lease = try r.value("FILESTORE_WEBHOOK_LEASE", default: "60s", accepts: "a duration over the timeout") {
                 RetrySchedule.parseDelays($0).flatMap { $0.count == 1 && $0[0] > timeout ? $0[0] : nil }
             }
+            delivery.batchSize = try r.value("FILESTORE_WEBHOOK_BATCH_SIZE", default: String(WebhookConfiguration().batchSize),
+                                             accepts: "an integer 1-5000") { Int($0).flatMap { (1...5000).contains($0) ? $0 : nil } }
+            delivery.concurrency = try r.value("FILESTORE_WEBHOOK_CONCURRENCY", default: String(WebhookConfiguration().concurrency),
+                                               accepts: "an integer 1-1024") { Int($0).flatMap { (1...1024).contains($0) ? $0 : nil } }
+            delivery.lanes = try r.value("FILESTORE_WEBHOOK_LANES", default: String(WebhookConfiguration().lanes),
+                                         accepts: "an integer 1-16") { Int($0).flatMap { (1...16).contains($0) ? $0 : nil } }
             let sweep = try r.value("FILESTORE_WEBHOOK_SWEEP_INTERVAL", default: "10s", accepts: "a duration of at least 100ms") {
                 RetrySchedule.parseDelays($0).flatMap { $0.count == 1 && $0[0] >= 0.1 ? $0[0] : nil }
             }

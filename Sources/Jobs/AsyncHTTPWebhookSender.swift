@@ -11,10 +11,12 @@ public final class AsyncHTTPWebhookSender: WebhookSender {
     let client: HTTPClient
     let responsePrefixBytes: Int
 
-    public init(allowPrivate: Bool, timeout: Duration = .seconds(15), responsePrefixBytes: Int = 256) {
+    /// `connectionsPerHost`: keep-alive connections kept per receiver host, as many as a relay run has attempts in
+    /// flight (``WebhookConfiguration/concurrency``), so no attempt waits for a connection. Default: 32.
+    public init(allowPrivate: Bool, timeout: Duration = .seconds(15), responsePrefixBytes: Int = 256, connectionsPerHost: Int = 32) {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                      timeout: .init(connect: .seconds(5), read: Self.amount(timeout)))
-        configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
         configuration.httpVersion = .http1Only
         if !allowPrivate {
             let check: @Sendable (Channel) -> EventLoopFuture<Void> = { channel in

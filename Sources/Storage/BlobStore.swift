@@ -44,6 +44,11 @@ public protocol BlobStore: Sendable {
     /// ``ObjectKey/folder``). Nothing under the prefix is not an error.
     func deleteAll(prefix: String) async throws
 
+    /// Every object whose key starts with `prefix` (a tenant's `tenants/<tenant>/`, or a folder), in no particular
+    /// order, with its size and when it was last written — for the consistency check of rows and blobs
+    /// (`filestore blobs check`), never on a request path. Staged upload parts are not objects and are not listed.
+    func list(prefix: String) -> AsyncThrowingStream<BlobListing, any Error>
+
     // MARK: Native engines (scanner, image processor)
 
     /// Runs `body` with the path of a local file holding `key`'s bytes. The local backend hands its own file;
@@ -79,6 +84,19 @@ public protocol BlobStore: Sendable {
 extension BlobStore {
     /// The default: ``scratchPath(suffix:)``, for a store that holds every tenant in one place.
     public func scratchPath(suffix: String, tenant: TenantID) -> String { scratchPath(suffix: suffix) }
+}
+
+/// An object as ``BlobStore/list(prefix:)`` reports it.
+public struct BlobListing: Sendable, Hashable {
+    public var key: String
+    public var size: Int64
+    public var modified: Date
+
+    public init(key: String, size: Int64, modified: Date) {
+        self.key = key
+        self.size = size
+        self.modified = modified
+    }
 }
 
 /// The body was longer than allowed; nothing was stored.

@@ -28,6 +28,8 @@ public enum HotQueries {
               sql: "SELECT id FROM jobkit.jobs WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= now() LIMIT 100"),
         Query(name: "unpublished outbox events of a tenant (relay)",
               sql: "SELECT id FROM outbox_events WHERE tenant_id = current_tenant() AND published_at IS NULL ORDER BY seq LIMIT 100"),
+        Query(name: "due claimable heads of a tenant (relay claim)",
+              sql: "SELECT id FROM webhook_deliveries WHERE tenant_id = current_tenant() AND state = 'pending' AND head AND locked_until IS NULL AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 100"),
         Query(name: "pending delivery heads (relay)",
               sql: "SELECT id FROM webhook_deliveries WHERE tenant_id = current_tenant() AND state = 'pending' ORDER BY endpoint_id, aggregate_id, seq LIMIT 100"),
         Query(name: "due schedules (scheduler tick)",

@@ -225,6 +225,51 @@ extension LocalBlobStore {
         try await Self.removeTree(root.appendingPathComponent(prefix), pool: pool)
     }
 
+    /// The files under `prefix` (relative to the root; staging folders are not under a tenant's prefix), walked on
+    /// the store's I/O pool and yielded as found.
+    public func list(prefix: String) -> AsyncThrowingStream<BlobListing, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<BlobListing, any Error>.makeStream()
+        guard !prefix.hasPrefix("/"), !prefix.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+            continuation.finish(throwing: FileError(.invalidObjectKey, "not a key prefix: \(prefix.prefix(200))"))
+            return stream
+        }
+        let root = self.root
+        // The folder the prefix is in, and the part of a name that must match below it.
+        let slash = prefix.lastIndex(of: "/")
+        let folder = slash.map { String(prefix[...$0]) } ?? ""
+        let namePrefix = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        pool.submit { state in
+            guard case .active = state else { continuation.finish(throwing: CancellationError()); return }
+            func walk(_ relative: String) {
+                let dir = root.appendingPathComponent(relative)
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
+                    let key = relative + name
+                    var st = stat()
+                    guard lstat(dir.appendingPathComponent(name).path, &st) == 0 else { continue }
+                    if (st.st_mode & S_IFMT) == S_IFDIR {
+                        walk(key + "/")
+                    } else if (st.st_mode & S_IFMT) == S_IFREG {
+                        let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+                        if case .terminated = continuation.yield(BlobListing(key: key, size: Int64(st.st_size), modified: modified)) { return }
+                    }
+                }
+            }
+            let dir = root.appendingPathComponent(folder)
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []) where name.hasPrefix(namePrefix) {
+                var st = stat()
+                guard lstat(dir.appendingPathComponent(name).path, &st) == 0 else { continue }
+                if (st.st_mode & S_IFMT) == S_IFDIR {
+                    walk(folder + name + "/")
+                } else if (st.st_mode & S_IFMT) == S_IFREG {
+                    let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+                    continuation.yield(BlobListing(key: folder + name, size: Int64(st.st_size), modified: modified))
+                }
+            }
+            continuation.finish()
+        }
+        return stream
+    }
+
     /// Removes a folder and everything under it, then fsyncs its parent; a missing folder is not an error.
     static func removeTree(_ folder: URL, pool: NIOThreadPool) async throws {
         try await pool.runIfActive {

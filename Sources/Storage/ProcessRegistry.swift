@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The registry of running filestore processes (`readiness.processes`, migration 0015): each process inserts its
+/// The registry of running filestore processes (`readiness.processes`, migration 0016): each process inserts its
 /// row at start, renews `heartbeat_at` while it runs, and deletes it on a clean stop. The readiness checks probe
 /// the `/healthz`, `/readyz` and `/metrics` of every process whose heartbeat is recent.
 public struct ProcessRegistry: Sendable {

@@ -80,7 +80,7 @@ public struct ReadinessCatalog: Sendable {
         return out
     }
 
-    /// The exemptions of `check` (`rls`, `id_prefix`): relation → reason (migration 0015).
+    /// The exemptions of `check` (`rls`, `id_prefix`): relation → reason (migration 0016).
     public func exemptions(_ check: String) async throws -> [String: String] {
         let rows = try await postgres.query("SELECT relation, reason FROM readiness.exemptions WHERE check_name = \(check)", logger: logger)
         var out: [String: String] = [:]

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The recorded readiness revalidations (migration 0015): runs, their rows with evidence, and the findings failing
+/// The recorded readiness revalidations (migration 0016): runs, their rows with evidence, and the findings failing
 /// rows open. Statements run on the caller's transaction so that a run, its findings and their outbox events
 /// commit together.
 public struct ReadinessRepository: Sendable {

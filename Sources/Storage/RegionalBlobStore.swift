@@ -65,6 +65,25 @@ public final class RegionalBlobStore: BlobStore {
         try await store(for: key.tenant).withLocalFile(key, body)
     }
 
+    /// The objects under `prefix` (which names a tenant) in that tenant's region's store.
+    public func list(prefix: String) -> AsyncThrowingStream<BlobListing, any Error> {
+        let parts = prefix.split(separator: "/")
+        let (stream, continuation) = AsyncThrowingStream<BlobListing, any Error>.makeStream()
+        let task = Task {
+            do {
+                guard parts.count >= 2, parts[0] == "tenants", let tenant = try? TenantID(String(parts[1])) else {
+                    throw FileError(.invalidObjectKey, "prefix \(prefix) names no tenant")
+                }
+                for try await item in try await store(for: tenant).list(prefix: prefix) { continuation.yield(item) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
     /// Scratch space outside any tenant's region is never used for a tenant's bytes: see ``scratchPath(suffix:tenant:)``.
     public func scratchPath(suffix: String) -> String {
         NSTemporaryDirectory() + "filestore-no-region-scratch-\(UUID().uuidString)\(suffix)"

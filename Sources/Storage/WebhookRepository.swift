@@ -4,11 +4,16 @@ import Logging
 import PostgresNIO
 
 /// Webhook endpoints, their deliveries and the attempt log; always inside a tenant-scoped transaction
-/// (``TenantDatabase``), so row-level security confines every statement to one tenant.
+/// (``TenantDatabase``), so row-level security confines every statement to one tenant. Signing secrets are
+/// sealed by ``sealer`` on the way in and opened on the way out (bound to their endpoint's id).
 public struct WebhookRepository: Sendable {
     public let logger: Logger
+    public let sealer: SecretSealer
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, sealer: SecretSealer = .none) {
+        self.logger = logger
+        self.sealer = sealer
+    }
 
     static let columns = """
         id, tenant_id, url, topics, description, enabled, disabled_reason, secret, previous_secret, previous_expires_at,
@@ -20,20 +25,21 @@ public struct WebhookRepository: Sendable {
     public func insert(_ e: WebhookEndpointRecord, on tx: PostgresConnection) async throws {
         try await tx.query("""
             INSERT INTO webhook_endpoints (id, tenant_id, url, topics, description, enabled, secret)
-            VALUES (\(e.id.description), \(e.tenant.value), \(e.url), \(e.topics), \(e.description), \(e.enabled), \(e.secret))
+            VALUES (\(e.id.description), \(e.tenant.value), \(e.url), \(e.topics), \(e.description), \(e.enabled),
+                    \(try sealer.seal(e.secret, context: e.id.description)))
             """, logger: logger)
     }
 
     /// The tenant's endpoints in id order after `after`, at most `limit`.
     public func list(after: String?, limit: Int, on tx: PostgresConnection) async throws -> [WebhookEndpointRecord] {
-        try await Self.decode(tx.query("""
+        try await decode(tx.query("""
             SELECT \(unescaped: Self.columns) FROM webhook_endpoints
             WHERE (\(after)::text IS NULL OR id > \(after)) ORDER BY id LIMIT \(limit)
             """, logger: logger))
     }
 
     public func endpoint(_ id: PrefixedID, forUpdate: Bool = false, on tx: PostgresConnection) async throws -> WebhookEndpointRecord? {
-        try await Self.decode(tx.query("""
+        try await decode(tx.query("""
             SELECT \(unescaped: Self.columns) FROM webhook_endpoints WHERE id = \(id.description) \(unescaped: forUpdate ? "FOR UPDATE" : "")
             """, logger: logger)).first
     }
@@ -45,6 +51,7 @@ public struct WebhookRepository: Sendable {
               disabled_reason = \(e.disabledReason), failing_since = \(e.failingSince), updated_at = now()
             WHERE id = \(e.id.description)
             """, logger: logger)
+        try await refreshHeads(endpoint: e.id.description, on: tx)
     }
 
     /// Deletes the endpoint with its deliveries and attempt log; `false` when there was none.
@@ -56,8 +63,9 @@ public struct WebhookRepository: Sendable {
 
     /// Replaces the secret; the old one keeps signing until `previousUntil`.
     public func rotate(_ id: PrefixedID, newSecret: String, previousUntil: Date, on tx: PostgresConnection) async throws -> WebhookEndpointRecord? {
-        try await Self.decode(tx.query("""
-            UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = \(previousUntil), secret = \(newSecret),
+        try await decode(tx.query("""
+            UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = \(previousUntil),
+              secret = \(try sealer.seal(newSecret, context: id.description)),
               updated_at = now()
             WHERE id = \(id.description) RETURNING \(unescaped: Self.columns)
             """, logger: logger)).first
@@ -69,28 +77,29 @@ public struct WebhookRepository: Sendable {
             UPDATE webhook_endpoints SET enabled = false, disabled_reason = \(reason), updated_at = now()
             WHERE id = \(id) AND enabled RETURNING id
             """, logger: logger)
-        for try await _ in rows { return true }
-        return false
-    }
-
-    /// Marks the endpoint failing (from now, unless it already is); returns since when it has failed.
-    public func markFailing(_ id: String, on tx: PostgresConnection) async throws -> Date {
-        let rows = try await tx.query("""
-            UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) WHERE id = \(id) RETURNING failing_since
-            """, logger: logger)
-        for try await since in rows.decode(Date.self) { return since }
-        return Date()
-    }
-
-    public func markHealthy(_ id: String, on tx: PostgresConnection) async throws {
-        try await tx.query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = \(id) AND failing_since IS NOT NULL", logger: logger)
+        var disabled = false
+        for try await _ in rows { disabled = true }
+        if disabled { try await refreshHeads(endpoint: id, on: tx) }
+        return disabled
     }
 
     // MARK: The relay
 
-    /// Serializes the tenant's relay runs at the points where order matters (fan-out and claim), for the rest of `tx`.
+    /// Serializes the tenant's relay runs at the points where order matters (fan-out, claim, head changes), for
+    /// the rest of `tx`.
     public func lockRelay(on tx: PostgresConnection) async throws {
         try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('webhook.relay:' || current_tenant(), 0))", logger: logger)
+    }
+
+    /// ``lockRelay(on:)`` for a relay round's own transaction, which also commits without waiting for the WAL flush
+    /// (`synchronous_commit = off` for this transaction only). Safe for the relay's bookkeeping alone: a crash may
+    /// forget the last fraction of a second of claims and records — never part of one, a transaction stays atomic
+    /// — and what is forgotten is sent again with the same `webhook-id` (at least once). Events themselves are
+    /// written by the business transactions, durably; no API write uses this.
+    public func beginRelayRound(on tx: PostgresConnection) async throws {
+        try await tx.query("""
+            SELECT pg_advisory_xact_lock(hashtextextended('webhook.relay:' || current_tenant(), 0)), set_config('synchronous_commit', 'off', true)
+            """, logger: logger)
     }
 
     /// Turns up to `limit` unpublished outbox rows (in commit order per aggregate: `seq`) into one pending
@@ -99,14 +108,24 @@ public struct WebhookRepository: Sendable {
     /// deliveries too: disabling pauses an endpoint, it never drops its events (they wait, pending, for
     /// ``claim(limit:lease:on:)`` to see it enabled again). Returns how many outbox rows it published.
     public func fanOut(limit: Int, on tx: PostgresConnection) async throws -> Int {
+        // A new delivery is its file's head at that endpoint when the endpoint is enabled, it is the file's first
+        // event in this batch, and no delivery of the file is pending there already.
         let rows = try await tx.query("""
             WITH ev AS (
               SELECT id, topic, aggregate_id, seq FROM outbox_events WHERE published_at IS NULL ORDER BY seq LIMIT \(limit) FOR UPDATE
-            ), ins AS (
-              INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, topic, aggregate_id, seq)
-              SELECT current_tenant(), e.id, ev.id, ev.topic, ev.aggregate_id, ev.seq
+            ), cand AS (
+              SELECT e.id AS endpoint_id, e.enabled, ev.id AS event_id, ev.topic, ev.aggregate_id, ev.seq,
+                     row_number() OVER (PARTITION BY e.id, ev.aggregate_id ORDER BY ev.seq) AS rn
               FROM ev JOIN webhook_endpoints e ON EXISTS (SELECT 1 FROM unnest(e.topics) p
                                                           WHERE p = ev.topic OR (right(p, 2) = '.*' AND starts_with(ev.topic, left(p, -1))))
+            ), ins AS (
+              INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, topic, aggregate_id, seq, head)
+              SELECT current_tenant(), c.endpoint_id, c.event_id, c.topic, c.aggregate_id, c.seq,
+                     c.enabled AND c.rn = 1 AND NOT EXISTS (
+                       SELECT 1 FROM webhook_deliveries p
+                       WHERE p.tenant_id = current_tenant() AND p.endpoint_id = c.endpoint_id AND p.aggregate_id = c.aggregate_id
+                         AND p.state = 'pending')
+              FROM cand c
               ON CONFLICT (endpoint_id, event_id) DO NOTHING
               RETURNING 1
             ), pub AS (
@@ -118,61 +137,48 @@ public struct WebhookRepository: Sendable {
         return 0
     }
 
-    /// Takes up to `limit` due deliveries under a lease of `lease` seconds: of each (endpoint, aggregate), only
-    /// the oldest pending one (its head), so a file's events go out in order and a failing file's head, waiting
-    /// for its retry, holds back that file only. Deliveries of disabled endpoints wait.
+    /// Takes up to `limit` due deliveries under a lease of `lease` seconds, oldest due first: heads only (of each
+    /// (endpoint, aggregate), the oldest pending one, of an enabled endpoint), so a file's events go out in order and
+    /// a failing file's head, waiting for its retry, holds back that file only. Read from the index of unleased due
+    /// heads (and the small one of leased heads, for leases a killed run left to lapse), so a claim costs the same
+    /// whatever the backlog behind the heads or in flight.
     public func claim(limit: Int, lease: Double, on tx: PostgresConnection) async throws -> [ClaimedDelivery] {
         let rows = try await tx.query("""
-            WITH heads AS (
-              SELECT DISTINCT ON (d.endpoint_id, d.aggregate_id) d.id, d.next_attempt_at, d.locked_until
-              FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
-              WHERE d.state = 'pending'
-              ORDER BY d.endpoint_id, d.aggregate_id, d.seq
-            ), picked AS (
-              SELECT id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-              ORDER BY id LIMIT \(limit)
+            WITH picked AS (
+              (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+               WHERE d.tenant_id = current_tenant() AND d.state = 'pending' AND d.head AND d.locked_until IS NULL
+                 AND d.next_attempt_at <= now()
+               ORDER BY d.next_attempt_at, d.id LIMIT \(limit))
+              UNION ALL
+              (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+               WHERE d.tenant_id = current_tenant() AND d.state = 'pending' AND d.head AND d.locked_until < now()
+                 AND d.next_attempt_at <= now()
+               ORDER BY d.locked_until LIMIT \(limit))
+            ), chosen AS (
+              SELECT id FROM picked ORDER BY next_attempt_at, id LIMIT \(limit)
             )
             UPDATE webhook_deliveries d SET locked_until = now() + make_interval(secs => \(lease))
-            FROM picked p, webhook_endpoints e, outbox_events o
-            WHERE d.id = p.id AND e.id = d.endpoint_id AND o.id = d.event_id
+            FROM webhook_endpoints e, outbox_events o
+            -- By primary key (an array, not a join the planner may turn into a scan of every delivery ever made).
+            WHERE d.id = ANY(ARRAY(SELECT id FROM chosen)) AND e.id = d.endpoint_id AND e.enabled AND o.id = d.event_id
             RETURNING d.id, d.endpoint_id, d.event_id, d.topic, d.aggregate_id, d.attempts, o.payload::text, o.created_at, e.url,
                       e.secret, CASE WHEN e.previous_expires_at > now() THEN e.previous_secret END, d.created_at
             """, logger: logger)
         var claimed: [ClaimedDelivery] = []
         for try await c in rows.decode((Int64, String, String, String, String, Int32, String, Date, String, String, String?, Date).self) {
+            let secrets = try ([c.9] + (c.10.map { [$0] } ?? [])).map { try sealer.open($0, context: c.1) }
             claimed.append(ClaimedDelivery(id: c.0, endpointID: c.1, eventID: c.2, topic: c.3, aggregateID: c.4, attempts: Int(c.5),
-                                           payload: c.6, occurredAt: c.7, url: c.8, secrets: [c.9] + (c.10.map { [$0] } ?? []),
+                                           payload: c.6, occurredAt: c.7, url: c.8, secrets: secrets,
                                            createdAt: c.11))
         }
         return claimed.sorted { $0.id < $1.id }
     }
 
-    /// Records an attempt and the delivery's new state: `delivered`, `dead`, or `pending` again — at
-    /// `nextAttemptAt` (`retry`), or with `nil` still due when it was (`disabled`: waiting for the endpoint to be
-    /// enabled again, then taken at once).
-    public func record(_ d: ClaimedDelivery, attempt: Int, result: AttemptResult, outcome: String, nextAttemptAt: Date?,
-                       on tx: PostgresConnection) async throws {
-        let state = switch outcome { case "delivered": "delivered"; case "dead": "dead"; default: "pending" }
-        try await tx.query("""
-            WITH upd AS (
-              UPDATE webhook_deliveries SET state = \(state), attempts = \(attempt), locked_until = NULL,
-                next_attempt_at = coalesce(\(nextAttemptAt)::timestamptz, next_attempt_at),
-                finished_at = CASE WHEN \(state) = 'pending' THEN NULL ELSE now() END
-              WHERE id = \(d.id) RETURNING tenant_id
-            )
-            INSERT INTO webhook_attempts (tenant_id, endpoint_id, event_id, topic, attempt, status_code, latency_ms, response_prefix,
-                                          error, outcome, next_attempt_at)
-            SELECT tenant_id, \(d.endpointID), \(d.eventID), \(d.topic), \(attempt), \(result.statusCode.map(Int32.init)),
-                   \(Int32(clamping: result.latencyMilliseconds)), \(result.responsePrefix), \(result.error), \(outcome), \(nextAttemptAt)
-            FROM upd
-            """, logger: logger)
-    }
-
-    /// When the next pending delivery of an enabled endpoint is due (`nil`: none pending).
+    /// When the next head (of an enabled endpoint) is due or its lease lapses (`nil`: none pending).
     public func nextDue(on tx: PostgresConnection) async throws -> Date? {
         let rows = try await tx.query("""
             SELECT min(greatest(d.next_attempt_at, coalesce(d.locked_until, d.next_attempt_at)))
-            FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled WHERE d.state = 'pending'
+            FROM webhook_deliveries d WHERE d.tenant_id = current_tenant() AND d.state = 'pending' AND d.head
             """, logger: logger)
         for try await at in rows.decode(Date?.self) { return at }
         return nil
@@ -245,8 +251,10 @@ public struct WebhookRepository: Sendable {
                 ) SELECT count(*)::int8 FROM r
                 """, logger: logger)
         }
-        for try await n in rows.decode(Int64.self) { return Int(n) }
-        return 0
+        var n = 0
+        for try await count in rows.decode(Int64.self) { n = Int(count) }
+        if !dryRun && n > 0 { try await refreshHeads(endpoint: endpoint, on: tx) }
+        return n
     }
 
     // MARK: Events about endpoints
@@ -258,12 +266,13 @@ public struct WebhookRepository: Sendable {
                                              on: tx, logger: logger)
     }
 
-    static func decode(_ rows: PostgresRowSequence) async throws -> [WebhookEndpointRecord] {
+    func decode(_ rows: PostgresRowSequence) async throws -> [WebhookEndpointRecord] {
         var out: [WebhookEndpointRecord] = []
         for try await c in rows.decode((String, String, String, [String], String?, Bool, String?, String, String?, Date?, Date?, Date, Date).self) {
             guard let id = PrefixedID(parsing: c.0, as: .webhook) else { throw FileError(.invalidID, "corrupt webhook row \(c.0)") }
             out.append(WebhookEndpointRecord(id: id, tenant: try TenantID(c.1), url: c.2, topics: c.3, description: c.4, enabled: c.5,
-                                             disabledReason: c.6, secret: c.7, previousSecret: c.8, previousExpiresAt: c.9,
+                                             disabledReason: c.6, secret: try sealer.open(c.7, context: c.0),
+                                             previousSecret: try c.8.map { try sealer.open($0, context: c.0) }, previousExpiresAt: c.9,
                                              failingSince: c.10, createdAt: c.11, updatedAt: c.12))
         }
         return out

@@ -19,9 +19,10 @@ struct WebhookParts {
         let delivery = configuration.webhooks.delivery
         if queues.contains(OutboxRelayJob.queue) {
             let sender = AsyncHTTPWebhookSender(allowPrivate: delivery.allowPrivate, timeout: delivery.timeout,
-                                                responsePrefixBytes: delivery.responsePrefixBytes)
+                                                responsePrefixBytes: delivery.responsePrefixBytes, connectionsPerHost: delivery.concurrency)
             var core = FileCoreConfiguration()
             core.webhooks = delivery
+            core.secretSealer = SecretSealer(configuration.keys.encryption.map(\.pair))
             registry.register(WebhookRelayWorker(core: FileCore(database: TenantDatabase(postgres: postgres, logger: makeLogger("filestore.webhooks")),
                                                                 blobs: blobs, configuration: core),
                                                  sender: sender, metrics: metrics))

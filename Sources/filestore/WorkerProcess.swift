@@ -46,6 +46,9 @@ struct FilestoreProcess {
         // Refuse to run against a database that is behind this build.
         try await Migrator.requireVersion(FilestoreSchema.requiredVersion, configuration: database, hint: FilestoreSchema.migrateHint, logger: logger)
         let compliance = try complianceConfiguration(configuration)
+        if configuration.keys.encryption.isEmpty && (api != nil || worker != nil) {
+            logger.warning("webhook signing secrets are stored unsealed: set FILESTORE_ENCRYPTION_KEYS or FILESTORE_ENCRYPTION_KEYS_FILE (docs/SECURITY.md)")
+        }
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
         let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs, postgres: postgres) : nil
         var services: [any Service] = [postgres]
@@ -140,6 +143,7 @@ struct FilestoreProcess {
             apiConfiguration.inboxSecrets = configuration.webhooks.inboxSecrets
             var coreConfiguration = apiConfiguration.core
             coreConfiguration.webhooks = configuration.webhooks.delivery
+            coreConfiguration.secretSealer = SecretSealer(configuration.keys.encryption.map(\.pair))
             coreConfiguration.compliance = compliance
             let downloadCache = FileStateCache()
             notifier?.subscribe { channel, payload in

@@ -120,6 +120,33 @@ func collect(_ stream: AsyncThrowingStream<ByteBuffer, any Error>) async throws 
     }
 
     @Test(arguments: BlobBackend.all)
+    func listingAPrefixShowsItsObjectsWithSizesAndNothingElse(_ backend: BlobBackend) async throws {
+        let (store, cleanup) = try backend.open()
+        defer { cleanup() }
+        let blobs = TenantBlobs(tenant: tenant, store: store)
+        let file = PrefixedID(.file), other = PrefixedID(.file)
+        let keys = try [ObjectKey(tenant: tenant, file: file), ObjectKey(tenant: tenant, file: file, name: "thumb"), ObjectKey(tenant: tenant, file: other)]
+        for (i, key) in keys.enumerated() { _ = try await blobs.put(key, body: chunks(Array(repeating: 7, count: 100 * (i + 1)), size: 64)) }
+        let foreign = try ObjectKey(tenant: TenantID("globex"), file: PrefixedID(.file))
+        _ = try await store.put(foreign, body: chunks([1], size: 1), limit: nil)
+        // A staged upload part is no object.
+        _ = try await blobs.putPart(upload: PrefixedID(.upload), at: 0, body: chunks([1, 2, 3], size: 3), limit: nil, checksum: nil)
+        let before = Date().addingTimeInterval(-300)
+        var listed: [String: Int64] = [:]
+        for try await item in store.list(prefix: ObjectKey.prefix(of: tenant)) {
+            listed[item.key] = item.size
+            #expect(item.modified > before && item.modified < Date().addingTimeInterval(300), "\(item)")
+        }
+        #expect(listed == [keys[0].path: 100, keys[1].path: 200, keys[2].path: 300])
+        var folder: Set<String> = []
+        for try await item in store.list(prefix: keys[0].folder) { folder.insert(item.key) }
+        #expect(folder == [keys[0].path, keys[1].path])
+        var none = 0
+        for try await _ in store.list(prefix: "tenants/nobody/") { none += 1 }
+        #expect(none == 0)
+    }
+
+    @Test(arguments: BlobBackend.all)
     func nativeEnginesGetALocalCopyAndTheirOutputIsImported(_ backend: BlobBackend) async throws {
         let (store, cleanup) = try backend.open()
         defer { cleanup() }

@@ -36,6 +36,7 @@ struct FlakyBlobStore: BlobStore {
     func read(_ key: ObjectKey, range: Range<Int64>?) async throws -> AsyncThrowingStream<ByteBuffer, any Error> { try await base.read(key, range: range) }
     func delete(_ key: ObjectKey) async throws { try check(); try await base.delete(key) }
     func deleteAll(prefix: String) async throws { try check(); try await base.deleteAll(prefix: prefix) }
+    func list(prefix: String) -> AsyncThrowingStream<BlobListing, any Error> { base.list(prefix: prefix) }
     func withLocalFile<T: Sendable>(_ key: ObjectKey, _ body: (String) async throws -> T) async throws -> T { try await base.withLocalFile(key, body) }
     func scratchPath(suffix: String) -> String { base.scratchPath(suffix: suffix) }
     func importFile(_ path: String, as key: ObjectKey) async throws -> BlobInfo { try await base.importFile(path, as: key) }

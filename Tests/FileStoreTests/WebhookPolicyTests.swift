@@ -30,6 +30,22 @@ import Testing
         #expect(schedule.delay(after: 0, using: &rng) == nil)
     }
 
+    @Test func bodyTimestampsAreWhatISO8601DateFormatterWritesWithMilliseconds() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var rng = Seeded(state: 7)
+        // Whole milliseconds (what the relay sends: commit times have microseconds, sent to the nearest millisecond).
+        let samples: [Int64] = [0, 999, 1000, 951_782_400_000, 1_767_225_599_999, 4_102_444_800_500]
+            + (0..<2000).map { _ in Int64(rng.next() % 4_000_000_000_000) }
+        for ms in samples {
+            let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+            #expect(WebhookRelay.timestamp(date) == formatter.string(from: date), "\(ms) ms")
+        }
+        #expect(WebhookRelay.timestamp(Date(timeIntervalSince1970: 1.0004)) == "1970-01-01T00:00:01.000Z")
+        #expect(WebhookRelay.timestamp(Date(timeIntervalSince1970: 1.0006)) == "1970-01-01T00:00:01.001Z")
+        #expect(WebhookRelay.timestamp(Date(timeIntervalSince1970: 1_764_877_530.5)) == "2025-12-04T19:45:30.500Z")
+    }
+
     @Test func schedulesParseFromSettingsText() {
         #expect(RetrySchedule.parseDelays("5s,5m,30m,2h,5h,10h,10h") == RetrySchedule.standard)
         #expect(RetrySchedule.parseDelays("100ms, 1s ,1d") == [0.1, 1, 86400])

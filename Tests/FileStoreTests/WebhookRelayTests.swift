@@ -21,7 +21,7 @@ struct RelayHarness: Sendable {
     static let writer = Identity(subject: "tester", tenant: try! TenantID("acme"), scopes: [.filesWrite, .filesRead, .webhooksAdmin])
 
     static func with(schedule: [TimeInterval] = [0.3, 0.3, 0.3], lease: TimeInterval = 3, disableAfter: TimeInterval = 86400,
-                     concurrency: Int = 8, _ body: @Sendable (RelayHarness) async throws -> Void) async throws {
+                     concurrency: Int = 8, sealer: SecretSealer = .none, _ body: @Sendable (RelayHarness) async throws -> Void) async throws {
         try await TestDatabase.with { (env: TestEnv) async throws in
             try await TestDatabase.withClient(TestDatabase.appRole(env.config)) { app in
                 let root = FileManager.default.temporaryDirectory.appendingPathComponent("relay-blobs-\(UUID())")
@@ -29,6 +29,7 @@ struct RelayHarness: Sendable {
                 var configuration = FileCoreConfiguration()
                 configuration.webhooks = WebhookConfiguration(allowPrivate: true, retrySchedule: RetrySchedule(delays: schedule, jitter: 0),
                                                               timeout: .seconds(2), disableAfter: disableAfter, lease: lease, concurrency: concurrency)
+                configuration.secretSealer = sealer
                 let core = FileCore(database: TenantDatabase(postgres: app, logger: TestDatabase.logger), blobs: try LocalBlobStore(root: root),
                                     configuration: configuration)
                 let sender = AsyncHTTPWebhookSender(allowPrivate: true, timeout: .seconds(2))
@@ -150,6 +151,62 @@ extension Array where Element == WebhookReceiver.Entry {
             #expect(try await h.count("SELECT count(*) FROM webhook_attempts WHERE outcome = 'retry' AND status_code = 500 AND next_attempt_at IS NOT NULL") >= 12)
             #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'") == 8)
             #expect(try await h.scalar("SELECT failing_since IS NULL FROM webhook_endpoints", as: Bool.self) == true)
+        }
+    }
+
+    /// The claim reads heads from an index: exactly one head per (endpoint, file) — its lowest pending `seq` — kept
+    /// so through fan-out in batches, disabling and enabling the endpoint, and a head delivered.
+    @Test func eachFileHasExactlyOneHeadPerEndpointThroughFanOutDisableAndEnable() async throws {
+        try await RelayHarness.with { h in
+            let a = try await h.core.webhooks.create(url: "http://127.0.0.1:1/a", topics: ["file.*"], description: nil, as: RelayHarness.writer)
+            let b = try await h.core.webhooks.create(url: "http://127.0.0.1:1/b", topics: ["file.deleted.v1"], description: nil, as: RelayHarness.writer)
+            _ = try await h.upload(60, delete: true)   // 120 events: uploaded + deleted per file
+            let repo = WebhookRepository(logger: TestDatabase.logger)
+            // Fan out in small batches, so a file's two events land in different batches as well as in one.
+            var published = 0
+            repeat {
+                published = try await h.core.database.transaction(RelayHarness.writer.tenant) { tx in
+                    try await repo.lockRelay(on: tx)
+                    return try await repo.fanOut(limit: 7, on: tx)
+                }
+            } while published > 0
+            let wrongHeads = """
+                SELECT count(*) FROM (
+                  SELECT endpoint_id, aggregate_id, count(*) FILTER (WHERE head) AS heads,
+                         (array_agg(head ORDER BY seq))[1] AS first_is_head
+                  FROM webhook_deliveries WHERE state = 'pending' GROUP BY endpoint_id, aggregate_id) g
+                WHERE heads <> 1 OR NOT first_is_head
+                """
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '\(a.id)'") == 120)
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '\(b.id)'") == 60)
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE head") == 120, "60 files × 2 endpoints")
+            #expect(try await h.count(wrongHeads) == 0)
+            // Disabled: no heads (nothing to claim); enabled again: the same heads.
+            _ = try await h.core.webhooks.update(a.id, .init(enabled: false), as: RelayHarness.writer)
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE head AND endpoint_id = '\(a.id)'") == 0)
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE head AND endpoint_id = '\(b.id)'") == 60)
+            let claimed = try await h.core.database.transaction(RelayHarness.writer.tenant) { tx in
+                try await repo.claim(limit: 1000, lease: 30, on: tx)
+            }
+            #expect(claimed.count == 60 && claimed.allSatisfy { $0.endpointID == b.id.description }, "only the enabled endpoint's heads")
+            _ = try await h.core.webhooks.update(a.id, .init(enabled: true), as: RelayHarness.writer)
+            #expect(try await h.count(wrongHeads) == 0)
+            #expect(try await h.count("SELECT count(*) FROM webhook_deliveries WHERE head AND endpoint_id = '\(a.id)'") == 60)
+            // A head recorded delivered hands the head to its file's next event.
+            let first = try #require(try await h.core.database.transaction(RelayHarness.writer.tenant) { tx in
+                try await repo.claim(limit: 1000, lease: 30, on: tx)
+            }.first { $0.endpointID == a.id.description })
+            try await h.core.database.transaction(RelayHarness.writer.tenant) { tx in
+                try await repo.record([RecordedAttempt(id: first.id, endpointID: first.endpointID, eventID: first.eventID, topic: first.topic,
+                                                       aggregateID: first.aggregateID, attempt: 1,
+                                                       result: AttemptResult(statusCode: 204, latencyMilliseconds: 1, responsePrefix: nil, error: nil),
+                                                       outcome: "delivered", nextAttemptAt: nil)], on: tx)
+            }
+            #expect(try await h.count(wrongHeads) == 0)
+            #expect(try await h.count("""
+                SELECT count(*) FROM webhook_deliveries WHERE head AND endpoint_id = '\(a.id)' AND aggregate_id = '\(first.aggregateID)'
+                  AND topic = 'file.deleted.v1'
+                """) == 1, "the file's deleted event is its head now")
         }
     }
 

@@ -41,7 +41,7 @@ struct ReadinessDeployment: Sendable {
 
     /// The checks' configuration for this deployment.
     func configuration() -> ReadinessConfiguration {
-        var c = ReadinessConfiguration(repository: repo, requiredSchemaVersion: 15)
+        var c = ReadinessConfiguration(repository: repo, requiredSchemaVersion: 16)
         c.scanner = .libclamav(directory: signatures.path)
         c.signingKeys = [.init(name: "FILESTORE_URL_KEYS", count: 1, file: keyFile.path)]
         c.knownMetrics = Set(MetricCatalog.help.keys)
