@@ -99,11 +99,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Readiness as code: the checklist's rows evaluated against the live deployment and the repository,
+        // recorded with findings and events (docs/READINESS.md). SQL is in Storage.
+        .target(
+            name: "Readiness",
+            dependencies: [
+                "Domain", "Storage", "FileCore", "JobKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Job handlers of the product (scan, optimize, relay, ...), registered on a JobKit registry.
         .target(
             name: "Jobs",
             dependencies: [
-                "JobKit", "Domain", "Storage", "FileCore", "Scanning", "Imaging", "Scheduler",
+                "JobKit", "Domain", "Storage", "FileCore", "Scanning", "Imaging", "Scheduler", "Readiness",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -167,6 +182,7 @@ let package = Package(
             name: "filestore",
             dependencies: [
                 "JobKit", "Jobs", "API", "FileCore", "Scheduler", "Domain", "Storage", "Scanning", "Imaging", "CClamAV", "FilestoreConfig", "Console",
+                "Readiness", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -234,6 +250,16 @@ let package = Package(
             dependencies: [
                 "Console", "JobKit", "API", "FileCore", "Domain", "Scheduler", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        // Readiness: every automatic row on a healthy deployment, each broken and fixed again, the CLI's exit codes.
+        .testTarget(
+            name: "ReadinessTests",
+            dependencies: [
+                "Readiness", "Storage", "FileCore", "Domain", "JobKit", "TestSupport", "API",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -57,6 +57,8 @@ log "validating openapi/v1.yaml"
 "$VENV/bin/openapi-spec-validator" openapi/v1.yaml
 log "checking the alert rules (promtool)"
 "$REPO/scripts/check-alerts.sh"
+log "checking the dashboards (infra/grafana) against the code's metric catalog"
+python3 "$REPO/scripts/check-dashboards.py"
 log "validating the deployment files (infra/k8s, infra/systemd)"
 VENV=$VENV "$REPO/scripts/check-infra.sh"
 # The S3 backend's tests run against a single-node Ceph (monitor, OSD, RADOS Gateway: scripts/ceph.sh) started once

@@ -17,6 +17,7 @@ struct FileRoutes: Sendable {
             let upload = try Self.uploadRequest(request, context: context)
             return try await idempotency.run(request, identity: identity) {
                 let file = try await core.uploads.upload(request.body, as: identity, upload)
+                APIMetrics.uploaded("direct", bytes: file.size ?? 0)
                 return try Idempotency.json(FileResource(file), status: .created, location: "/v1/files/\(file.id)")
             }
         }

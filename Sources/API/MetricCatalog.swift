@@ -43,6 +43,10 @@ public enum MetricCatalog {
         // Pipeline, scanning.
         "filestore_clamav_signatures": "Virus signatures loaded in this process's ClamAV engine.",
         "filestore_clamav_reloads_total": "ClamAV signature reloads, by result.",
+        "filestore_scan_verdicts_total": "Scan verdicts (clean, infected, limit_exceeded) and whether the file was quarantined.",
+        // Uploads and rate limits (the API).
+        "filestore_upload_bytes_total": "Bytes stored by uploads, by kind (direct, tus), once the store acknowledged them.",
+        "filestore_rate_limited_total": "Requests refused with 429 by the rate limiter, by endpoint class.",
         // Webhooks and the inbox.
         "filestore_webhook_deliveries_total": "Webhook delivery attempts, by outcome.",
         "filestore_webhook_attempt_duration_seconds": "Time one webhook delivery attempt took.",
@@ -56,6 +60,11 @@ public enum MetricCatalog {
         "filestore_erasure_requests_due_soon": "Open erasure requests due within 5 days.",
         "filestore_erasure_requests_overdue": "Open erasure requests past their due date (one month after receipt).",
         "filestore_inbox_events_total": "Events received on the inbox, by source and outcome.",
+        // Readiness (the maintenance leader's readiness.gauges task, from the latest recorded revalidation).
+        "filestore_readiness_level": "The readiness level (0-4, L0-L4) the latest recorded revalidation reached.",
+        "filestore_readiness_failing_rows": "Checklist rows that failed in the latest recorded revalidation.",
+        "filestore_readiness_open_findings": "Readiness findings open (one per failing row).",
+        "filestore_readiness_last_run_timestamp_seconds": "Unix time the latest readiness revalidation finished.",
         // The process.
         "filestore_build_info": "Always 1; the labels name the build (version, Swift version).",
     ]

@@ -76,7 +76,10 @@ public final class RateLimiter: Sendable {
         guard let limit = limits[endpoint] else { return }
         let now = self.now
         let action = buckets.withLock { $0.take(key, limit: limit, now: now) }
-        if case .refuse(let wait) = action { throw RateLimited(retryAfter: max(1, Int(wait.rounded(.up)))) }
+        if case .refuse(let wait) = action {
+            APIMetrics.rateLimited(endpoint)
+            throw RateLimited(retryAfter: max(1, Int(wait.rounded(.up))))
+        }
     }
 
     /// The class of a request, by route.

@@ -44,6 +44,7 @@ struct TusRoutes: Sendable {
                 upload = try await core.tus.append(identity: identity, id: upload.id, offset: 0, declaredLength: nil, body: request.body,
                                               checksum: try TusHeaders.parseChecksum(request.headers[.uploadChecksum]),
                                               requestID: context.id, traceContext: request.headers[.traceparent])
+                APIMetrics.uploaded("tus", bytes: upload.offset)
                 headers = Self.baseHeaders(upload)
                 headers[.location] = "/v1/uploads/\(upload.id)"
             }
@@ -74,6 +75,7 @@ struct TusRoutes: Sendable {
                                               declaredLength: try Self.int(request.headers[.uploadLength], "Upload-Length"),
                                               body: request.body, checksum: try TusHeaders.parseChecksum(request.headers[.uploadChecksum]),
                                               requestID: context.id, traceContext: request.headers[.traceparent])
+            APIMetrics.uploaded("tus", bytes: upload.offset - offset)
             return Response(status: .noContent, headers: Self.baseHeaders(upload))
         }
         table.on(group, prefix: "v1/uploads", ":id", .delete) { request, context -> Response in

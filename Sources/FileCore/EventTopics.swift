@@ -4,6 +4,7 @@ public enum EventTopics {
     public static let emitted: Set<String> = [
         "file.uploaded.v1", "file.scanned.v1", "file.quarantined.v1", "file.ready.v1", "file.failed.v1", "file.deleted.v1",
         "file.erased.v1", WebhookEndpointDisabled.topic, DataSubjectRequestCompleted.topic,
+        ReadinessDegraded.topic, ReadinessRestored.topic,
     ]
     /// Accepted by the inbox (`POST /v1/inbox/{source}`).
     public static let consumed: Set<String> = ["tenant.deleted.v1", "dsr.requested.v1", "tenant.plan_changed.v1"]

@@ -10,6 +10,10 @@ extension FilestoreConfiguration {
         /// `FILESTORE_URL_KEYS` and/or the file `FILESTORE_URL_KEYS_FILE`, same form. Default: none — `serve`
         /// and `dev` refuse to start without one.
         public var url: [SigningKey] = []
+        /// The file `FILESTORE_JWT_KEYS_FILE` named, if any (its modification time dates the last rotation: readiness S4).
+        public var jwtFile: String?
+        /// The file `FILESTORE_URL_KEYS_FILE` named, if any.
+        public var urlFile: String?
         /// `FILESTORE_ENCRYPTION_KEYS` and/or the file `FILESTORE_ENCRYPTION_KEYS_FILE`, same form: the operator's
         /// keys that seal secrets at rest (webhook signing secrets); the first seals, all of them open, and
         /// `filestore webhooks reseal` moves rows to the first. Default: none — secrets are stored unsealed, and
@@ -41,7 +45,9 @@ extension FilestoreConfiguration {
         init(reading r: inout SettingsReader) throws {
             r.section = "keys"
             jwt = try Self.keyList(&r, "FILESTORE_JWT_KEYS")
+            jwtFile = r.raw("FILESTORE_JWT_KEYS_FILE")?.0
             url = try Self.keyList(&r, "FILESTORE_URL_KEYS")
+            urlFile = r.raw("FILESTORE_URL_KEYS_FILE")?.0
             encryption = try Self.keyList(&r, "FILESTORE_ENCRYPTION_KEYS")
             urlMaximumTTL = try r.value("FILESTORE_URL_MAX_TTL", default: "3600", accepts: "a number of seconds, at least 1") {
                 Parse.seconds($0, minimum: 1)

@@ -20,6 +20,8 @@ public struct FilestoreConfiguration: Sendable {
     public var webhooks: Webhooks
     /// Compliance keys and retention built-ins (`FilestoreConfiguration+Compliance.swift`).
     public var compliance: Compliance = Compliance()
+    /// The readiness revalidation (`FilestoreConfiguration+Readiness.swift`).
+    public var readiness: Readiness = Readiness()
     /// Every setting with its effective value (secrets redacted) and where it came from, in a stable order.
     public var entries: [ConfigurationEntry]
 
@@ -39,10 +41,12 @@ public struct FilestoreConfiguration: Sendable {
         let scheduler = try Scheduler(reading: &reader)
         let webhooks = try Webhooks(reading: &reader)
         let compliance = try Compliance(reading: &reader)
+        let readiness = try Readiness(reading: &reader)
         var c = FilestoreConfiguration(database: database, http: http, blobs: blobs, keys: keys, worker: worker, pipeline: pipeline,
                                        scanner: scanner, logging: logging, tls: tls, webhooks: webhooks, entries: reader.entries)
         c.scheduler = scheduler
         c.compliance = compliance
+        c.readiness = readiness
         return c
     }
 

@@ -1,6 +1,7 @@
 import Domain
 import FileCore
 import JobKit
+import Metrics
 import Scanning
 import Storage
 
@@ -42,6 +43,11 @@ public struct ScanWorker: JobWorker {
             try await core.pipeline.recordScan(id, tenant: tenant, signature: signature, quarantine: quarantine, actor: actor,
                                                traceContext: job.traceContext, commit: job.commit)
         }
+        // Verdicts by kind and what the policy made of them: a limit hit under `allow` is not quarantined.
+        Counter(label: "filestore_scan_verdicts_total", dimensions: [
+            ("verdict", verdict.isLimitExceeded ? "limit_exceeded" : signature != nil ? "infected" : "clean"),
+            ("quarantined", quarantine ? "true" : "false"),
+        ]).increment()
         job.logger.info("scanned", metadata: ["file_id": "\(id)", "verdict": "\(quarantine ? "infected: \(signature ?? "")" : "clean")"])
     }
 }

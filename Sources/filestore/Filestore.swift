@@ -13,7 +13,7 @@ struct Filestore: AsyncParsableCommand {
             DevCommand.self, ServeCommand.self, WorkCommand.self, MigrateCommand.self, ConfigCommand.self, TokenCommand.self,
             FilesCommand.self, JobsCommand.self, DLQCommand.self, QueuesCommand.self,
             ScheduleCommand.self, SchedulesCommand.self,
-            EventsCommand.self, WebhooksCommand.self, BlobsCommand.self, AuditCommand.self, ErasureCommand.self, TenantsCommand.self,
+            EventsCommand.self, WebhooksCommand.self, BlobsCommand.self, AuditCommand.self, ErasureCommand.self, TenantsCommand.self, ReadinessCommand.self,
         ]
     )
 
@@ -47,7 +47,7 @@ struct Filestore: AsyncParsableCommand {
 /// The schema version this build needs; JobKit's schema (``JobKitSchema``) and `migrations/` hold versions up to it
 /// (a test checks they agree).
 enum FilestoreSchema {
-    static let requiredVersion = 15
+    static let requiredVersion = 16
     /// What a database that is behind is told to do.
     static let migrateHint = "run `filestore migrate`"
 }

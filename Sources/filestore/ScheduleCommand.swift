@@ -34,7 +34,9 @@ struct ScheduleCommand: ConfiguredCommand {
             let notifier = Notifier(connect: { try await database.connect(logger: makeLogger("filestore.listen")) }, logger: logger)
             let candidate = "scheduler-\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             var services: [any Service] = [postgres, notifier,
-                                           SchedulerParts.service(configuration, postgres: postgres, candidateID: candidate, notifier: notifier)]
+                                           SchedulerParts.service(configuration, postgres: postgres, candidateID: candidate, notifier: notifier),
+                                           ReadinessParts.registration(configuration, command: "schedule", host: configuration.worker.opsHost,
+                                                                       port: configuration.worker.opsPort, tls: false, postgres: postgres)]
             if let port = configuration.worker.opsPort {
                 let required = FilestoreSchema.requiredVersion
                 let ops = OpsRoutes(registry: metrics, readiness: {

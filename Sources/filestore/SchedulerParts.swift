@@ -4,6 +4,7 @@ import JobKit
 import Jobs
 import Logging
 import PostgresNIO
+import Readiness
 import Scheduler
 
 /// The product's side of the scheduler: its settings as a `SchedulerConfiguration`, the job kinds operator
@@ -12,7 +13,7 @@ enum SchedulerParts {
     /// The kinds a `schedules add --kind` may name: those the product's workers run.
     static var knownKinds: Set<String> {
         Set(JobRegistry.filestore().kinds).union([ScanFile.kind, OptimizeFile.kind, PurgeFile.kind, SweepUploads.kind, SweepIdempotencyKeys.kind,
-                                                SweepRetention.kind, SealAudit.kind, EraseRequest.kind])
+                                                SweepRetention.kind, SealAudit.kind, EraseRequest.kind, ReadinessRevalidate.kind])
     }
 
     /// The built-in schedules (``BuiltInSchedules``, declared in `Jobs` beside their handlers). The tenant sweeps

@@ -15,6 +15,7 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import Imaging
+import Readiness
 import Scanning
 import Storage
 
@@ -51,6 +52,11 @@ struct FilestoreProcess {
         let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: makeLogger("filestore.postgres"))
         let blobs = try needsBlobs(worker) ? makeBlobStore(configuration.blobs, postgres: postgres) : nil
         var services: [any Service] = [postgres]
+        // Registered with the address of its ops endpoints, so a readiness revalidation probes it (O1, O2).
+        let command = servesAPI ? (runsWorkers ? "dev" : "serve") : "work"
+        let (opsHost, opsPort): (String?, Int?) = servesAPI ? (configuration.http.host, configuration.http.port)
+            : (configuration.worker.opsHost, configuration.worker.opsPort)
+        services.append(ReadinessParts.registration(configuration, command: command, host: opsHost, port: opsPort, tls: tls != nil, postgres: postgres))
         // One LISTEN connection per process: the workers' wake-ups and the API's download-cache invalidations.
         let notifier = worker == nil && api == nil ? nil
             : Notifier(connect: { try await database.connect(logger: makeLogger("filestore.listen")) }, logger: logger,
@@ -85,11 +91,19 @@ struct FilestoreProcess {
                                                                              blobs: blobs, configuration: core),
                                                               system: systemDatabase, logger: complianceLogger)
             }
+            // The readiness revalidation (docs/READINESS.md) runs where the sweeps do, with the system role's path.
+            var readinessTasks: [any LeaderTask] = []
+            if worker.queues.contains(where: { $0.name == ReadinessRevalidate.defaultQueue }) {
+                let environment = ReadinessParts.environment(configuration, postgres: postgres, system: systemDatabase,
+                                                             blobs: try blobs ?? makeBlobStore(configuration.blobs, postgres: postgres))
+                registry.register(ReadinessWorker(environment: environment))
+                readinessTasks.append(ReadinessGaugesTask(postgres: postgres, logger: makeLogger("filestore.readiness")))
+            }
             if let maintenance = worker.maintenance, let systemDatabase {
                 let sweeps = SweepTasks(system: systemDatabase, jobs: JobClient(postgres: postgres, logger: logger))
                 let service = LeaderService(postgres: postgres, candidateID: worker.workerID, maintenance: maintenance,
-                                            extraTasks: sweeps.all + webhooks.leaderTasks + complianceTasks + s3Tasks(blobs), notifier: notifier,
-                                            logger: logger)
+                                            extraTasks: sweeps.all + webhooks.leaderTasks + complianceTasks + s3Tasks(blobs) + readinessTasks,
+                                            notifier: notifier, logger: logger)
                 services.append(service)
                 isLeader = { service.isLeader }
             }

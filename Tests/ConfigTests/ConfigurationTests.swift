@@ -132,6 +132,24 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         let c = try load(["FILESTORE_JWT_KEYS": Self.jwt, "FILESTORE_JWT_KEYS_FILE": file.path])
         #expect(c.keys.jwt.map(\.kid) == ["k1", "f1"])
+        // The file is remembered: its modification time dates the last rotation (readiness row S4).
+        #expect(c.keys.jwtFile == file.path && c.keys.urlFile == nil)
+    }
+
+    @Test func theReadinessSettingsRefuseAMissingFolderAndABadTenant() throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-repo-\(UUID())").path
+        let repo = try failure(["FILESTORE_READINESS_REPO": missing])
+        #expect(repo.variable == "FILESTORE_READINESS_REPO" && repo.message.contains("an existing folder"), "\(repo)")
+        for value in ["Ops!", "-ops", String(repeating: "a", count: 65)] {
+            let tenant = try failure(["FILESTORE_READINESS_TENANT": value])
+            #expect(tenant.variable == "FILESTORE_READINESS_TENANT", "\(value): \(tenant)")
+        }
+        let c = try load(["FILESTORE_READINESS_TENANT": "platform-ops", "FILESTORE_READINESS_REPO": FileManager.default.temporaryDirectory.path])
+        #expect(c.readiness.tenant == "platform-ops" && c.readiness.repository == FileManager.default.temporaryDirectory.path)
+        #expect(try load([:]).readiness.tenant == "ops")
+        #expect(try failure(["FILESTORE_ADVERTISE_HOST": "a host"]).variable == "FILESTORE_ADVERTISE_HOST")
+        #expect(try load(["FILESTORE_ADVERTISE_HOST": "10.1.2.3"]).readiness.advertiseHost == "10.1.2.3")
+        #expect(try load([:]).readiness.advertiseHost == nil)
     }
 
     @Test func aBadURLIsRefusedWithoutShowingItsPassword() throws {
