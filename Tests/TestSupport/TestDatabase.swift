@@ -97,11 +97,20 @@ public enum TestDatabase {
             }
             try? await admin("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
             return result
+        } catch let error as PSQLError {
+            try? await admin("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
+            // PSQLError's description is deliberately generic; a failing test should say what the server said.
+            throw DatabaseTestFailure(description: String(reflecting: error))
         } catch {
             try? await admin("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
             throw error
         }
     }
+}
+
+/// A database error of a test, with the server's message and SQLSTATE (``TestDatabase/with(_:)``).
+public struct DatabaseTestFailure: Error, CustomStringConvertible {
+    public var description: String
 }
 
 /// One test's database.
