@@ -186,6 +186,8 @@ struct FilestoreProcess {
         // resigning leadership) some seconds more; past that — say the database is unreachable and a query waits
         // for a connection — the services are cancelled (their jobs are put back or rescued, nothing is lost).
         group.maximumGracefulShutdownDuration = (worker?.shutdownGracePeriod ?? .zero) + .seconds(15)
+        // And past the deadline by 10 s more, whatever is still waiting, the process ends (ShutdownWatchdog).
+        group.services.append(.init(service: ShutdownWatchdog(limit: group.maximumGracefulShutdownDuration! + .seconds(10), logger: logger)))
         try await ServiceGroup(configuration: group).run()
     }
 
