@@ -49,7 +49,7 @@ public struct BlobAudit: Sendable {
         let live = Set(files.filter { Self.holdsBytes.contains($0.state) }.map(\.id))
         for v in variants where live.contains(v.file) { expected[v.key] = v.file }
         var present = Set<String>()
-        var orphanFolders: [String: Bool] = [:]   // folder → every object in it older than the grace period
+        var orphanFolders: [String: (old: Bool, objects: Int)] = [:]   // folder → all past the grace period, how many
         for try await object in core.blobs.list(prefix: ObjectKey.prefix(of: tenant)) {
             report.objects += 1
             present.insert(object.key)
@@ -60,7 +60,8 @@ public struct BlobAudit: Sendable {
             let file = key.folder.split(separator: "/")[3]
             guard !known.contains(String(file)) else { continue }
             let old = now.timeIntervalSince(object.modified) >= grace
-            orphanFolders[key.folder] = (orphanFolders[key.folder] ?? true) && old
+            let seen = orphanFolders[key.folder] ?? (true, 0)
+            orphanFolders[key.folder] = (seen.old && old, seen.objects + 1)
             if old { report.orphans.append(object.key) } else { report.young += 1 }
         }
         report.missing = expected.keys.filter { !present.contains($0) }.sorted()
@@ -84,10 +85,9 @@ public struct BlobAudit: Sendable {
             }
         }
         // Orphans: whole folders, only when every object in them is past the grace period.
-        for (folder, old) in orphanFolders.sorted(by: { $0.key < $1.key }) where old {
-            let count = report.orphans.filter { $0.hasPrefix(folder) }.count
+        for (folder, entry) in orphanFolders.sorted(by: { $0.key < $1.key }) where entry.old {
             try await core.blobs.deleteAll(prefix: folder)
-            report.removed += count
+            report.removed += entry.objects
         }
         return report
     }

@@ -240,31 +240,24 @@ extension LocalBlobStore {
         let namePrefix = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
         pool.submit { state in
             guard case .active = state else { continuation.finish(throwing: CancellationError()); return }
-            func walk(_ relative: String) {
-                let dir = root.appendingPathComponent(relative)
-                for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
-                    let key = relative + name
-                    var st = stat()
-                    guard lstat(dir.appendingPathComponent(name).path, &st) == 0 else { continue }
-                    if (st.st_mode & S_IFMT) == S_IFDIR {
-                        walk(key + "/")
-                    } else if (st.st_mode & S_IFMT) == S_IFREG {
-                        let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
-                        if case .terminated = continuation.yield(BlobListing(key: key, size: Int64(st.st_size), modified: modified)) { return }
-                    }
-                }
-            }
-            let dir = root.appendingPathComponent(folder)
-            for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []) where name.hasPrefix(namePrefix) {
+            /// Yields the file `key` or walks the folder `key`; `false` once the consumer has gone.
+            func visit(_ key: String) -> Bool {
                 var st = stat()
-                guard lstat(dir.appendingPathComponent(name).path, &st) == 0 else { continue }
-                if (st.st_mode & S_IFMT) == S_IFDIR {
-                    walk(folder + name + "/")
-                } else if (st.st_mode & S_IFMT) == S_IFREG {
+                guard lstat(root.appendingPathComponent(key).path, &st) == 0 else { return true }
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR:
+                    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(key).path)) ?? []
+                    return names.allSatisfy { visit(key + "/" + $0) }
+                case S_IFREG:
                     let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
-                    continuation.yield(BlobListing(key: folder + name, size: Int64(st.st_size), modified: modified))
+                    if case .terminated = continuation.yield(BlobListing(key: key, size: Int64(st.st_size), modified: modified)) { return false }
+                    return true
+                default:
+                    return true
                 }
             }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
+            _ = names.filter { $0.hasPrefix(namePrefix) }.allSatisfy { visit(folder + $0) }
             continuation.finish()
         }
         return stream

@@ -160,22 +160,6 @@ struct ReadinessDeployment: Sendable {
     }
 }
 
-/// A port no one listens on now (the kernel's choice).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let size = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) } }
-    guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-    var out = sockaddr_in()
-    var length = size
-    _ = withUnsafeMutablePointer(to: &out) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: out.sin_port))
-}
-
 struct SetupFailed: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
